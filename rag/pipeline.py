@@ -1,0 +1,222 @@
+"""Wires the stages together: ingest, list, remove, retrieve, ask, summarize.
+
+This is the one module that knows the whole story; read it top to bottom:
+files -> documents.parse -> chunking -> embedding -> store (ingest), and
+question -> engine.condense -> retrieval -> engine.answer -> citations.resolve (ask).
+Heavy objects (embedder, Chroma client, chat model) are built once by `Pipeline.build`
+and passed in, so tests can hand it fakes. Writes to an embedded store take a file lock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from rag import chunking, documents
+from rag.config import Settings
+from rag.embedding import Embedder, build_embedder
+from rag.engines.base import REFUSAL, Draft, Engine, TokenSink
+from rag.errors import CitechatError, DocumentNotFound, StoreBusy
+from rag.retrieval import retrieve
+from rag.store import DocInfo, Store, connect
+from rag.types import Document, Passage, Response, Turn
+
+Status = Literal["added", "updated", "unchanged", "failed"]
+LOCK_WAIT_S = 30.0
+
+
+@dataclass(frozen=True)
+class FileResult:
+    name: str
+    status: Status
+    chunks: int = 0
+    reason: str = ""
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    orphans_removed: int = 0
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def exit_code(self) -> int:
+        """0: all good; 3: partial (some files failed); 1: every file failed."""
+        failed = self.count("failed")
+        if failed == 0:
+            return 0
+        return 1 if failed == len(self.results) else 3
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, embedder: Embedder, store: Store,
+                 engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self._engine = engine
+
+    @classmethod
+    def build(cls, settings: Settings, engine: Engine | None = None) -> Pipeline:
+        embedder = build_embedder(settings)
+        client = connect(settings.chroma_url, settings.data_dir)
+        store = Store(client, settings.collection, embedder.model_id, settings.data_dir)
+        return cls(settings, embedder, store, engine)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from rag.engines import build_engine
+
+            self._engine = build_engine(self.settings, self.embedder)
+        return self._engine
+
+    # -- writing ---------------------------------------------------------------------
+
+    @contextmanager
+    def _write_lock(self):
+        from filelock import FileLock, Timeout
+
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.settings.data_dir / "write.lock"))
+        try:
+            lock.acquire(timeout=LOCK_WAIT_S)
+        except Timeout:
+            raise StoreBusy(
+                f"The store in {self.settings.data_dir} is busy: another citechat process has "
+                f"been writing to it for over {LOCK_WAIT_S:.0f} s.") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _store_document(self, doc: Document) -> FileResult:
+        known = self.store.document(doc.name)
+        if known is not None and known.content_hash == doc.content_hash:
+            return FileResult(doc.name, "unchanged", known.chunks)
+        chunks = chunking.chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
+        title = chunking.title_of(doc)
+        contexts = [chunking.context_for(doc, c, title) for c in chunks]
+        vectors = self.embedder.embed(
+            [f"{x} {c.text}".strip() for x, c in zip(contexts, chunks, strict=True)])
+        weights = chunking.boilerplate_weights(doc, chunks)
+        sentences = [(c.id, s) for c in chunks for s in chunking.sentences_of(doc, c)]
+        sentence_vectors = self.embedder.embed([s.text for _, s in sentences])
+        self.store.put(doc, chunks, vectors, weights, contexts, sentences, sentence_vectors)
+        return FileResult(doc.name, "updated" if known else "added", len(chunks))
+
+    def _ingest_one(self, name: str, read: callable) -> FileResult:
+        try:
+            doc = documents.parse(name, read(), self.max_bytes)
+            return self._store_document(doc)
+        except CitechatError as exc:
+            return FileResult(name, "failed", reason=str(exc))
+        except OSError as exc:
+            return FileResult(name, "failed", reason=f"cannot read the file ({exc.strerror})")
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.settings.max_file_mb * 1_000_000)
+
+    def ingest(self, paths: Sequence[Path], progress: bool = False) -> IngestReport:
+        """Ingest files and folders; each file's outcome is in the report, none raises."""
+        candidates = list(documents.find_files(list(paths)))
+        report = IngestReport()
+        with self._write_lock():
+            report.orphans_removed = self.store.repair()
+            for candidate in _progress(candidates, progress):
+                report.results.append(self._ingest_one(candidate.name, candidate.path.read_bytes))
+        return report
+
+    def ingest_bytes(self, filename: str, data: bytes) -> FileResult:
+        """Ingest one uploaded file under a sanitised name."""
+        with self._write_lock():
+            return self._ingest_one(documents.safe_name(filename), lambda: data)
+
+    def remove(self, name: str) -> None:
+        with self._write_lock():
+            self.store.delete(name)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def documents(self) -> list[DocInfo]:
+        return self.store.list_documents()
+
+    def source_text(self, name: str) -> str:
+        return self.store.source_text(name)
+
+    def retrieve(self, query: str, k: int | None = None, docs: Sequence[str] | None = None,
+                 budget_chars: int | None = None) -> list[Passage]:
+        self._check_docs(docs)
+        return retrieve(self.store, self.embedder, query, k or self.settings.k, docs, budget_chars)
+
+    def _check_docs(self, docs: Sequence[str] | None) -> None:
+        if not docs:
+            return
+        known = {d.name for d in self.documents()}
+        missing = [name for name in docs if name not in known]
+        if missing:
+            raise DocumentNotFound(f"No document named {missing[0]!r} in the collection.")
+
+    def ask(self, question: str, history: Sequence[Turn] = (), docs: Sequence[str] | None = None,
+            on_token: TokenSink | None = None) -> Response:
+        """Answer `question` (a follow-up to `history`) from the collection, with citations."""
+        question = question.strip()
+        if not question:
+            raise CitechatError("The question is empty.")
+        started = time.perf_counter()
+        standalone = self.engine.condense(history, question) if history else question
+        passages = self.retrieve(standalone, docs=docs, budget_chars=self.settings.context_chars)
+        retrieved = time.perf_counter()
+        draft = self.engine.answer(standalone, passages, on_token)
+        return _response(question, standalone, draft, passages, self.engine.name,
+                         started, retrieved)
+
+    def summarize(self, docs: Sequence[str] | None = None, instruction: str = "",
+                  on_token: TokenSink | None = None) -> Response:
+        """A cited summary of whole documents (all of the collection when `docs` is empty)."""
+        self._check_docs(docs)
+        started = time.perf_counter()
+        wanted = set(docs or [d.name for d in self.documents()])
+        table = self.store.table()
+        # a unit's score carries its chunk's boilerplate weight, so summaries can skip it
+        units = [Passage(c.doc, c.start, c.end, float(table.weights[row]), c.text)
+                 for row, c in ((r, table.chunk(r)) for r in range(len(table.ids)))
+                 if c.doc in wanted]
+        gathered = time.perf_counter()
+        title = "Summarize: " + (", ".join(sorted(wanted)) if docs else "the whole collection")
+        draft = self.engine.summarize(units, instruction, on_token)
+        return _response(title, title, draft, units, self.engine.name, started, gathered)
+
+
+def _response(question: str, standalone: str, draft: Draft, passages: list[Passage],
+              engine: str, started: float, retrieved: float) -> Response:
+    from rag import citations  # TEMP
+    resolved = citations.resolve(draft.text, draft.sources)
+    done = time.perf_counter()
+    return Response(
+        question=question,
+        standalone_question=standalone,
+        answer=(draft.text.strip() or REFUSAL) if draft.refused else resolved.answer,
+        refused=draft.refused,
+        citations=[] if draft.refused else resolved.citations,
+        passages=passages,
+        engine=engine,
+        timings_ms={"retrieve": round((retrieved - started) * 1000, 1),
+                    "generate": round((done - retrieved) * 1000, 1),
+                    "total": round((done - started) * 1000, 1)},
+    )
+
+
+def _progress(items: Iterable, enabled: bool):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="Ingesting", unit="file")

@@ -1,0 +1,86 @@
+"""Query -> ranked Passages: BM25 and dense search fused by reciprocal rank fusion.
+
+Three rankings of chunks: BM25, the chunk's own vector, and the chunk's best-matching
+sentence vector. Each ranks its `candidates` best chunks; a chunk's fused score is
+`sum(weight / (RRF_K + rank))` over the rankings that found it, times its boilerplate
+weight. Passages are then taken best-first, up to `k` of them or up to a character
+budget. Retrieval never rewrites text: a passage is a stored chunk, offsets and all.
+It does not condense follow-ups (the engines do) and does not call a chat model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.embedding import Embedder
+from rag.store import ChunkTable, Store
+from rag.types import Passage
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """Weights of the three rankings; tuned on SQuAD 2.0 (benchmarks/retrieval.py)."""
+
+    sentence: float = 1.0  # chunks ranked by their best-matching sentence
+    chunk: float = 0.5  # chunks ranked by their own vector
+    lexical: float = 1.0  # BM25
+    candidates: int = 50
+
+
+def _lexical_ranking(table: ChunkTable, query: str, n: int,
+                     docs: Sequence[str] | None) -> list[int]:
+    scores = table.lexical.scores(query)
+    if docs:
+        scores = np.where(np.isin(table.docs, list(docs)), scores, 0.0)
+    n = min(n, int((scores > 0).sum()))
+    if n == 0:
+        return []
+    top = np.argpartition(-scores, n - 1)[:n]
+    return top[np.argsort(-scores[top], kind="stable")].tolist()
+
+
+def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str] | None = None,
+               fusion: Fusion = Fusion()) -> list[tuple[int, float]]:
+    """(row in store.table(), fused score) for the candidate chunks, best first."""
+    table = store.table()
+    if not table.ids:
+        return []
+    vector = embedder.embed_query(query)
+    rankings = [(fusion.lexical, _lexical_ranking(table, query, fusion.candidates, docs))]
+    if fusion.chunk:
+        found = store.dense_search(vector, fusion.candidates, docs)
+        rankings.append((fusion.chunk, [table.row_of[i] for i, _ in found if i in table.row_of]))
+    if fusion.sentence:
+        found = store.sentence_search(vector, 3 * fusion.candidates, docs)
+        rankings.append((fusion.sentence, [table.row_of[i] for i, _ in found if i in table.row_of]))
+    scores: dict[int, float] = {}
+    for weight, rows in rankings:
+        if not weight:
+            continue
+        for rank, row in enumerate(rows, start=1):
+            scores[row] = scores.get(row, 0.0) + weight / (RRF_K + rank)
+    fused = [(row, score * float(table.weights[row])) for row, score in scores.items()]
+    return sorted(fused, key=lambda item: -item[1])
+
+
+def retrieve(store: Store, embedder: Embedder, query: str, k: int = 5,
+             docs: Sequence[str] | None = None, budget_chars: int | None = None,
+             fusion: Fusion = Fusion()) -> list[Passage]:
+    """The best passages for `query`: at most `k`, and at most `budget_chars` in all."""
+    table = store.table()
+    passages: list[Passage] = []
+    used = 0
+    for row, score in fused_rows(store, embedder, query, docs, fusion):
+        chunk = table.chunk(row)
+        if budget_chars is not None and used + len(chunk.text) > budget_chars:
+            continue
+        passages.append(Passage(chunk.doc, chunk.start, chunk.end, round(score, 6), chunk.text))
+        used += len(chunk.text)
+        if len(passages) >= k:
+            break
+    return passages

@@ -1,0 +1,312 @@
+"""Chroma (embedded or server) holding chunks, vectors and source texts, with the BM25
+index kept in step.
+
+Three Chroma collections per citechat collection: `<name>` holds chunks (text, vector,
+metadata doc/start/end/hash/weight), `<name>-sentences` one vector per sentence of each
+chunk (short factoid questions match a sentence better than a whole chunk), and
+`<name>-docs` one entry per document with its exact source text. A document's entry is
+written *after* its chunks and its old chunks are deleted after that, so the entry is the
+commit point: chunks whose (doc, hash) no entry vouches for are leftovers of an
+interrupted write, invisible to reads and removed by `repair()`. The BM25 index is
+derived from the vouched-for chunks and rebuilt whenever the set of documents changes
+(fingerprint). It does not embed (callers pass vectors) and does not lock (see
+pipeline.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.errors import DocumentNotFound, EmbeddingMismatch, StoreUnavailable
+from rag.lexical import LexicalIndex
+from rag.types import Chunk, Document
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    name: str
+    content_hash: str
+    chunks: int
+    chars: int
+
+
+@dataclass
+class ChunkTable:
+    """All live chunks in one fixed order, with the BM25 index over the same rows."""
+
+    fingerprint: str
+    ids: list[str]
+    docs: np.ndarray  # row -> document name
+    starts: np.ndarray
+    ends: np.ndarray
+    weights: np.ndarray
+    texts: list[str]
+    lexical: LexicalIndex
+    row_of: dict[str, int] = field(init=False)  # chunk id -> row
+
+    def __post_init__(self) -> None:
+        self.row_of = {chunk_id: row for row, chunk_id in enumerate(self.ids)}
+
+    def chunk(self, row: int) -> Chunk:
+        return Chunk(self.ids[row], str(self.docs[row]), int(self.starts[row]),
+                     int(self.ends[row]), self.texts[row])
+
+
+def connect(chroma_url: str | None, data_dir: Path):
+    """A Chroma client: HttpClient for a server URL, PersistentClient otherwise."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    options = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if chroma_url:
+            url = urlparse(chroma_url)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise StoreUnavailable(f"Invalid Chroma URL {chroma_url!r}: use http://host:port")
+            return chromadb.HttpClient(
+                host=url.hostname, port=url.port or (443 if url.scheme == "https" else 80),
+                ssl=url.scheme == "https", settings=options,
+            )
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=options)
+    except StoreUnavailable:
+        raise
+    except Exception as exc:  # chromadb raises bare Exceptions and ValueErrors here
+        where = chroma_url or str(data_dir / "chroma")
+        raise StoreUnavailable(f"Cannot open the Chroma store at {where}: {exc}") from None
+
+
+def _doc_id(name: str) -> str:
+    return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+
+
+class Store:
+    def __init__(self, client, collection: str, embedder_id: str, cache_dir: Path) -> None:
+        self.client = client
+        self.embedder_id = embedder_id
+        self.cache_dir = cache_dir / "bm25" / collection
+        self.batch = max(1, client.get_max_batch_size())
+        try:
+            self.chunks = client.get_or_create_collection(
+                collection, embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedder": embedder_id},
+            )
+            self.sentences = client.get_or_create_collection(
+                f"{collection}-sentences", embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedder": embedder_id},
+            )
+            self.documents = client.get_or_create_collection(
+                f"{collection}-docs", embedding_function=None
+            )
+        except Exception as exc:
+            raise StoreUnavailable(f"Cannot open collection {collection!r}: {exc}") from None
+        built_with = (self.chunks.metadata or {}).get("embedder")
+        if built_with != embedder_id:
+            raise EmbeddingMismatch(
+                f"Collection {collection!r} was built with the embedding model {built_with!r}, "
+                f"not {embedder_id!r}; use another collection (CITECHAT_COLLECTION) or the "
+                "model it was built with."
+            )
+        self._table: ChunkTable | None = None
+        self._texts: dict[tuple[str, str], str] = {}
+
+    # -- documents -------------------------------------------------------------------
+
+    def list_documents(self) -> list[DocInfo]:
+        got = self.documents.get(include=["metadatas"])
+        infos = [
+            DocInfo(m["name"], m["hash"], int(m["chunks"]), int(m["chars"]))
+            for m in got["metadatas"] or []
+        ]
+        return sorted(infos, key=lambda info: info.name)
+
+    def document(self, name: str) -> DocInfo | None:
+        got = self.documents.get(ids=[_doc_id(name)], include=["metadatas"])
+        if not got["ids"]:
+            return None
+        m = got["metadatas"][0]
+        return DocInfo(m["name"], m["hash"], int(m["chunks"]), int(m["chars"]))
+
+    def source_text(self, name: str) -> str:
+        info = self.document(name)
+        if info is None:
+            raise DocumentNotFound(f"No document named {name!r} in the collection.")
+        key = (name, info.content_hash)
+        if key not in self._texts:
+            got = self.documents.get(ids=[_doc_id(name)], include=["documents"])
+            self._texts[key] = got["documents"][0]
+        return self._texts[key]
+
+    # -- writes ----------------------------------------------------------------------
+
+    def _batches(self, count: int) -> Iterator[slice]:
+        for first in range(0, count, self.batch):
+            yield slice(first, first + self.batch)
+
+    def _upsert(self, collection, ids: list[str], vectors: np.ndarray, texts: list[str],
+                metadatas: list[dict]) -> None:
+        for part in self._batches(len(ids)):
+            collection.upsert(ids=ids[part], embeddings=vectors[part], documents=texts[part],
+                              metadatas=metadatas[part])
+
+    def put(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
+            weights: Sequence[float], contexts: Sequence[str],
+            sentences: Sequence[tuple[str, Chunk]] = (),
+            sentence_vectors: np.ndarray | None = None) -> None:
+        """Store a document version: chunks first, then its entry, then drop old chunks.
+
+        `contexts` is text that helps find each chunk (indexed by BM25, not shown);
+        `sentences` are (chunk id, sentence as a Chunk) with their vectors."""
+        self._upsert(self.chunks, [c.id for c in chunks], vectors, [c.text for c in chunks], [
+            {"doc": c.doc, "start": c.start, "end": c.end, "hash": doc.content_hash, "weight": w,
+             "context": context}
+            for c, w, context in zip(chunks, weights, contexts, strict=True)
+        ])
+        if sentences and sentence_vectors is not None:
+            self._upsert(self.sentences, [s.id for _, s in sentences], sentence_vectors,
+                         [s.text for _, s in sentences], [
+                {"doc": s.doc, "start": s.start, "end": s.end, "hash": doc.content_hash,
+                 "chunk": chunk_id} for chunk_id, s in sentences
+            ])
+        self.documents.upsert(
+            ids=[_doc_id(doc.name)], embeddings=[[1.0]], documents=[doc.text],
+            metadatas=[{"name": doc.name, "hash": doc.content_hash, "chunks": len(chunks),
+                        "chars": len(doc.text)}],
+        )
+        stale = {"$and": [{"doc": doc.name}, {"hash": {"$ne": doc.content_hash}}]}
+        self.chunks.delete(where=stale)
+        self.sentences.delete(where=stale)
+
+    def delete(self, name: str) -> None:
+        if self.document(name) is None:
+            raise DocumentNotFound(f"No document named {name!r} in the collection.")
+        self.documents.delete(ids=[_doc_id(name)])
+        self.chunks.delete(where={"doc": name})
+        self.sentences.delete(where={"doc": name})
+
+    def _orphans(self, collection, live: set[tuple[str, str]]) -> list[str]:
+        orphans: list[str] = []
+        offset = 0
+        while True:
+            got = collection.get(include=["metadatas"], limit=self.batch, offset=offset)
+            if not got["ids"]:
+                return orphans
+            orphans += [i for i, m in zip(got["ids"], got["metadatas"], strict=True)
+                        if (m["doc"], m["hash"]) not in live]
+            offset += len(got["ids"])
+
+    def repair(self) -> int:
+        """Delete chunks and sentences no document entry vouches for; returns how many."""
+        live = {(d.name, d.content_hash) for d in self.list_documents()}
+        removed = 0
+        for collection in (self.chunks, self.sentences):
+            orphans = self._orphans(collection, live)
+            for part in self._batches(len(orphans)):
+                collection.delete(ids=orphans[part])
+            removed += len(orphans)
+        return removed
+
+    # -- reads -----------------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        pairs = sorted((d.name, d.content_hash) for d in self.list_documents())
+        return hashlib.sha256(json.dumps([self.embedder_id, pairs]).encode()).hexdigest()[:24]
+
+    def table(self) -> ChunkTable:
+        """The live chunks and their BM25 index, rebuilt only if documents changed."""
+        fingerprint = self.fingerprint()
+        if self._table is None or self._table.fingerprint != fingerprint:
+            self._table = self._load_table(fingerprint) or self._build_table(fingerprint)
+        return self._table
+
+    def _fetch_live_chunks(self) -> list[tuple[str, dict, str]]:
+        live = {(d.name, d.content_hash) for d in self.list_documents()}
+        rows: list[tuple[str, dict, str]] = []
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["metadatas", "documents"], limit=self.batch,
+                                  offset=offset)
+            if not got["ids"]:
+                break
+            rows += [(i, m, t) for i, m, t in
+                     zip(got["ids"], got["metadatas"], got["documents"], strict=True)
+                     if (m["doc"], m["hash"]) in live]
+            offset += len(got["ids"])
+        rows.sort(key=lambda row: (row[1]["doc"], row[1]["start"]))
+        return rows
+
+    def _build_table(self, fingerprint: str) -> ChunkTable:
+        rows = self._fetch_live_chunks()
+        texts = [text for _, _, text in rows]
+        indexed = [f"{m.get('context', '')} {text}" for _, m, text in rows]
+        table = ChunkTable(
+            fingerprint, [i for i, _, _ in rows],
+            np.array([m["doc"] for _, m, _ in rows], dtype=object),
+            np.array([m["start"] for _, m, _ in rows], dtype=np.int64),
+            np.array([m["end"] for _, m, _ in rows], dtype=np.int64),
+            np.array([m.get("weight", 1.0) for _, m, _ in rows], dtype=np.float32),
+            texts, LexicalIndex.build(indexed),
+        )
+        self._save_table(table)
+        return table
+
+    def _save_table(self, table: ChunkTable) -> None:
+        folder = self.cache_dir / table.fingerprint
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            table.lexical.save(folder / "bm25")
+            rows = {"ids": table.ids, "docs": table.docs.tolist(), "starts": table.starts.tolist(),
+                    "ends": table.ends.tolist(), "weights": table.weights.tolist(),
+                    "texts": table.texts}
+            (folder / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
+            for stale in self.cache_dir.iterdir():
+                if stale.name != table.fingerprint:
+                    shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            pass  # the cache only saves start-up time; without it we rebuild
+
+    def _load_table(self, fingerprint: str) -> ChunkTable | None:
+        folder = self.cache_dir / fingerprint
+        try:
+            rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
+            lexical = LexicalIndex.load(folder / "bm25", len(rows["ids"]))
+        except (OSError, ValueError, KeyError):
+            return None
+        return ChunkTable(
+            fingerprint, rows["ids"], np.array(rows["docs"], dtype=object),
+            np.array(rows["starts"], dtype=np.int64), np.array(rows["ends"], dtype=np.int64),
+            np.array(rows["weights"], dtype=np.float32), rows["texts"], lexical,
+        )
+
+    def dense_search(self, vector: np.ndarray, n: int,
+                     docs: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the `n` nearest chunks, best first."""
+        got = self._query(self.chunks, vector, n, docs, [])
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def sentence_search(self, vector: np.ndarray, n: int,
+                        docs: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, similarity of its best sentence) for the chunks holding the `n`
+        nearest sentences, best first."""
+        got = self._query(self.sentences, vector, n, docs, ["metadatas"])
+        best: dict[str, float] = {}
+        for meta, distance in zip(got["metadatas"][0], got["distances"][0], strict=True):
+            best.setdefault(meta["chunk"], 1.0 - distance)  # results come nearest first
+        return list(best.items())
+
+    def _query(self, collection, vector: np.ndarray, n: int, docs: Sequence[str] | None,
+               include: list[str]) -> dict:
+        count = collection.count()
+        if count == 0:
+            return {"ids": [[]], "distances": [[]], "metadatas": [[]]}
+        where = {"doc": {"$in": list(docs)}} if docs else None
+        return collection.query(query_embeddings=[vector], n_results=min(n, count),
+                                where=where, include=["distances", *include])

@@ -1,0 +1,81 @@
+"""Extractive summaries of whole documents: central sentences, in document order, cited.
+
+Every sentence of every document asked for is a candidate (not only retrieved passages).
+A sentence's relevance is its similarity to its document's centroid (and to the user's
+instruction, when there is one), with a small bonus for coming early; maximal marginal
+relevance then keeps the picks from repeating each other (pull quotes, restatements).
+Boilerplate chunks and fragments too short to be a claim are skipped. This module does
+not call a chat model: the LLM engine's map-reduce summaries live in engines/llm.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import groupby
+
+import numpy as np
+
+from rag.sentences import sentence_spans
+from rag.types import Passage
+
+MIN_CHARS, MIN_WORDS = 40, 6
+MMR_LAMBDA = 0.7
+
+
+def _candidates(units: Sequence[Passage]) -> list[Passage]:
+    found = []
+    for unit in units:
+        if unit.score < 1.0:  # chunk weight below 1: page furniture, not content
+            continue
+        for s, e in sentence_spans(unit.text):
+            text = unit.text[s:e]
+            if len(text) >= MIN_CHARS and len(text.split()) >= MIN_WORDS:
+                found.append(Passage(unit.doc, unit.start + s, unit.start + e, 1.0, text))
+    return found
+
+
+def _mmr(relevance: np.ndarray, vectors: np.ndarray, count: int) -> list[int]:
+    picked: list[int] = []
+    while len(picked) < min(count, len(relevance)):
+        redundancy = (vectors @ vectors[picked].T).max(axis=1) if picked else 0.0
+        gain = MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy
+        gain[picked] = -np.inf
+        picked.append(int(np.argmax(gain)))
+    return picked
+
+
+def pick_sentences(sentences: list[Passage], vectors: np.ndarray, count: int,
+                   focus: np.ndarray | None = None) -> list[Passage]:
+    """`count` central, mutually different sentences, returned in document order."""
+    centroid = vectors.mean(axis=0)
+    centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+    relevance = vectors @ centroid
+    if focus is not None:
+        relevance = 0.4 * relevance + 0.6 * (vectors @ focus)
+    relevance = relevance + 0.05 * (1 - np.arange(len(sentences)) / max(len(sentences), 1))
+    return [sentences[i] for i in sorted(_mmr(relevance, vectors, count))]
+
+
+def extractive_summary(
+    units: Sequence[Passage],
+    embed: Callable[[list[str]], np.ndarray],
+    instruction: str = "",
+    embed_query: Callable[[str], np.ndarray] | None = None,
+) -> tuple[list[Passage], str]:
+    """(cited sentences, summary text with [n] markers) for the documents in `units`."""
+    by_doc = [(doc, list(group)) for doc, group in groupby(units, key=lambda u: u.doc)]
+    focus = embed_query(instruction) if instruction and embed_query else None
+    per_doc = max(2, min(7, 12 // max(len(by_doc), 1)))
+    sources: list[Passage] = []
+    sections: list[str] = []
+    for doc, doc_units in by_doc:
+        sentences = _candidates(doc_units)
+        if not sentences:
+            continue
+        count = min(per_doc, max(3, len(sentences) // 8))
+        picked = pick_sentences(sentences, embed([s.text for s in sentences]), count, focus)
+        first = len(sources) + 1
+        sources += picked
+        body = " ".join(f"{s.text} [{first + i}]" for i, s in enumerate(picked))
+        sections.append(body if len(by_doc) == 1 else f"**{doc}**: {body}")
+    return sources, "\n\n".join(sections)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.documents import find_files, parse, safe_name
+from rag.errors import UnreadableDocument, UnsupportedFormat
+
+
+def test_text_is_kept_exactly_including_non_breaking_spaces() -> None:
+    data = "Caf\u00e9\u00a0society.\r\nLine two.".encode()
+    assert parse("a.txt", data).text == "Caf\u00e9\u00a0society.\r\nLine two."
+
+
+def test_utf16_with_bom_is_read() -> None:
+    assert parse("a.md", "\ufeffHello there".encode("utf-16")).text.endswith("Hello there")
+
+
+def test_html_keeps_text_and_drops_scripts() -> None:
+    html = b"<html><head><title>t</title><script>alert(1)</script></head>" \
+           b"<body><h1>Heading</h1><p>Body <b>text</b>.</p></body></html>"
+    text = parse("page.html", html).text
+    assert "alert" not in text and "Heading" in text and "Body" in text
+
+
+def make_pdf(text: str) -> bytes:
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+                             NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+    stream = DecodedStreamObject()
+    stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_pdf_text_is_extracted() -> None:
+    assert "Peacekeepers in Ukraine" in parse("r.pdf", make_pdf("Peacekeepers in Ukraine")).text
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "error", "words"),
+    [
+        ("a.exe", b"MZ", UnsupportedFormat, "unsupported file type (.exe)"),
+        ("noext", b"text", UnsupportedFormat, "no extension"),
+        ("a.txt", b"", UnreadableDocument, "empty"),
+        ("a.txt", b"  \n\t ", UnreadableDocument, "empty"),
+        ("a.txt", b"\x00\x01\x02binary", UnreadableDocument, "binary"),
+        ("a.txt", b"caf\xe9 latin-1", UnreadableDocument, "UTF-8"),
+        ("a.pdf", b"%PDF-1.4 garbage", UnreadableDocument, "PDF"),
+        ("a.html", b"<script>only()</script>", UnreadableDocument, "no text"),
+    ],
+)
+def test_bad_files_get_one_clear_reason(name: str, data: bytes, error: type, words: str) -> None:
+    with pytest.raises(error) as caught:
+        parse(name, data)
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_size_limit() -> None:
+    with pytest.raises(UnreadableDocument, match="too large"):
+        parse("a.txt", b"x" * 2000, max_bytes=1000)
+
+
+def test_folder_names_are_relative_and_hidden_files_skipped(tmp_path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text("b")
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / ".hidden.txt").write_text("h")
+    names = [c.name for c in find_files([tmp_path])]
+    assert names == ["a.txt", "sub/b.md"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("../../etc/passwd.txt", "passwd.txt"), ("..\\evil.md", "evil.md"),
+     ("a b.pdf", "a b.pdf"), ("x\x00y.txt", "xy.txt"), (".hidden.md", "hidden.md"),
+     ("", "upload"), ("rm -rf $(x).txt", "rm -rf _x_.txt")],
+)
+def test_safe_name(raw: str, clean: str) -> None:
+    assert safe_name(raw) == clean

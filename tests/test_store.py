@@ -1,0 +1,117 @@
+"""Ingest, re-ingest, replace, remove and repair against a real embedded Chroma store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.errors import DocumentNotFound, EmbeddingMismatch
+from rag.store import Store, connect
+
+from conftest import GENEVA, RUSI, SEEDS, BagOfWordsEmbedder
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def chunk_ids(pipeline) -> set[str]:
+    return set(pipeline.store.chunks.get(include=[])["ids"])
+
+
+def test_seeds_are_named_by_path_and_slice_exactly(seeded) -> None:
+    names = [d.name for d in seeded.documents()]
+    assert names == [RUSI, GENEVA]
+    for info in seeded.documents():
+        text = seeded.source_text(info.name)
+        assert text == (SEEDS / info.name).read_text(encoding="utf-8")
+        table = seeded.store.table()
+        rows = [r for r in range(len(table.ids)) if table.docs[r] == info.name]
+        assert len(rows) == info.chunks > 0
+        for row in rows:
+            chunk = table.chunk(row)
+            assert text[chunk.start : chunk.end] == chunk.text
+
+
+def test_reingest_of_unchanged_corpus_embeds_nothing(seeded) -> None:
+    before = chunk_ids(seeded)
+    report = seeded.ingest([SEEDS])
+    assert [r.status for r in report.results] == ["unchanged", "unchanged"]
+    assert chunk_ids(seeded) == before
+
+
+def test_changed_document_replaces_its_chunks(make_pipeline, tmp_path: Path) -> None:
+    pipeline = make_pipeline()
+    corpus = tmp_path / "corpus"
+    write(corpus, "a.txt", "Apples are red. " * 40)
+    write(corpus, "b.txt", "Bananas are yellow. " * 40)
+    pipeline.ingest([corpus])
+    untouched = {i for i in chunk_ids(pipeline)
+                 if pipeline.store.chunks.get(ids=[i])["metadatas"][0]["doc"] == "b.txt"}
+    write(corpus, "a.txt", "Apricots are orange. " * 30)
+    report = pipeline.ingest([corpus])
+    assert {r.name: r.status for r in report.results} == {"a.txt": "updated", "b.txt": "unchanged"}
+    texts = pipeline.store.chunks.get(where={"doc": "a.txt"})["documents"]
+    assert texts and all("Apricots" in t and "Apples" not in t for t in texts)
+    assert untouched <= chunk_ids(pipeline)
+    assert pipeline.retrieve("apricots orange", k=1)[0].doc == "a.txt"
+
+
+def test_remove_deletes_document_chunks_and_sentences(seeded) -> None:
+    seeded.remove(RUSI)
+    assert [d.name for d in seeded.documents()] == [GENEVA]
+    assert not seeded.store.chunks.get(where={"doc": RUSI})["ids"]
+    assert not seeded.store.sentences.get(where={"doc": RUSI})["ids"]
+    assert all(p.doc == GENEVA for p in seeded.retrieve("Antonov Shoygu Mattis", k=5))
+    with pytest.raises(DocumentNotFound):
+        seeded.remove(RUSI)
+
+
+def test_bad_files_are_reported_and_the_store_is_kept(seeded, tmp_path: Path) -> None:
+    before = chunk_ids(seeded)
+    corpus = tmp_path / "bad"
+    write(corpus, "empty.txt", "")
+    write(corpus, "notes.docx", "not supported")
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.7\n\x00\x01 truncated")
+    write(corpus, "good.md", "Wendy Sherman led the American delegation in Geneva.")
+    report = seeded.ingest([corpus])
+    status = {r.name: r.status for r in report.results}
+    assert status == {"broken.pdf": "failed", "empty.txt": "failed", "good.md": "added",
+                      "notes.docx": "failed"}
+    assert report.exit_code == 3
+    assert before < chunk_ids(seeded)
+    assert {d.name for d in seeded.documents()} == {RUSI, GENEVA, "good.md"}
+
+
+def test_orphans_of_an_interrupted_write_are_invisible_then_repaired(seeded) -> None:
+    table = seeded.store.table()
+    chunk = table.chunk(0)
+    seeded.store.chunks.upsert(
+        ids=["orphan"], embeddings=[seeded.embedder.embed_query("orphan text")],
+        documents=["orphan text about Antonov"],
+        metadatas=[{"doc": chunk.doc, "start": 0, "end": 5, "hash": "stale", "weight": 1.0,
+                    "context": ""}])
+    assert "orphan" not in seeded.store.table().ids
+    assert seeded.store.repair() == 1
+    assert "orphan" not in chunk_ids(seeded)
+
+
+def test_another_embedding_model_is_refused(seeded) -> None:
+    client = connect(None, seeded.settings.data_dir)
+    with pytest.raises(EmbeddingMismatch, match="built with the embedding model"):
+        Store(client, seeded.settings.collection, BagOfWordsEmbedder.model_id,
+              seeded.settings.data_dir)
+
+
+def test_bm25_cache_follows_the_documents(seeded, tmp_path: Path) -> None:
+    first = seeded.store.table().fingerprint
+    write(tmp_path / "new", "n.txt", "Zebras graze on the savanna near Nairobi.")
+    seeded.ingest([tmp_path / "new"])
+    table = seeded.store.table()
+    assert table.fingerprint != first
+    assert any("Zebras" in t for t in table.texts)
+    assert seeded.retrieve("zebras savanna", k=1)[0].doc == "n.txt"
