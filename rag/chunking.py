@@ -43,6 +43,25 @@ def chunk_id(doc: Document, start: int, end: int) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
+_PHOTO_CREDIT = re.compile(
+    r"\b(?:photo|image|picture|illustration)\b.{0,40}(?:\(cc[ -]|©|getty|reuters|\bap\b|afp|"
+    r"shutterstock|wikimedia)|\(cc by[\w -]*\d|©", re.IGNORECASE)
+
+
+def _is_headline(line: str) -> bool:
+    """Title Case without a full stop ("Russia and West Continue to Talk")."""
+    words = [w for w in line.split() if len(w) >= 4 and w[0].isalpha()]
+    capitalised = sum(w[0].isupper() for w in words)
+    return len(words) >= 3 and capitalised >= 0.8 * len(words) and not line.rstrip().endswith(".")
+
+
+def is_furniture(line: str) -> bool:
+    """Whether a line is page furniture rather than prose: a headline, a photo caption
+    with its credit, an end-of-body disclaimer, or mostly navigation and appeal phrases."""
+    return bool(_is_headline(line) or _PHOTO_CREDIT.search(line)
+                or _END_OF_BODY.match(line.strip()) or boilerplate_weight(line) < 1.0)
+
+
 def end_of_body(text: str) -> int:
     """Where a web article's body ends: the first end-of-body line in its last third
     (len(text) when there is none)."""
@@ -80,16 +99,18 @@ def _splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
 def chunk_document(doc: Document, size: int = 600, overlap: int = 0) -> list[Chunk]:
     """The document's chunks in order; `doc.text[c.start:c.end] == c.text` for each."""
     chunks: list[Chunk] = []
-    cursor = 0
+    last_start, last_end = -1, 0
     for piece in _splitter(size, overlap).split_text(doc.text):
-        start = doc.text.find(piece, cursor)
+        # The piece's place is its first occurrence that repeats at most `overlap`
+        # characters of the previous chunk and reaches past its end: in repeated text
+        # ("alpha alpha…") an earlier occurrence can match the piece without being it.
+        start = doc.text.find(piece, max(last_start + 1, last_end - overlap))
+        while start >= 0 and start + len(piece) <= last_end:
+            start = doc.text.find(piece, start + 1)
         if start < 0:  # the splitter only ever returns substrings; this guards the invariant
-            raise AssertionError(f"chunk not found in {doc.name!r} after offset {cursor}")
-        end = start + len(piece)
-        chunks.append(Chunk(chunk_id(doc, start, end), doc.name, start, end, piece))
-        # The next chunk repeats at most `overlap` characters of this one; searching from
-        # there keeps repeated text ("aaaa…") from matching too early.
-        cursor = max(start + 1, end - overlap)
+            raise AssertionError(f"chunk not found in {doc.name!r} after offset {last_start}")
+        last_start, last_end = start, start + len(piece)
+        chunks.append(Chunk(chunk_id(doc, start, last_end), doc.name, start, last_end, piece))
     return chunks
 
 

@@ -201,7 +201,9 @@ def app_command() -> None:
 def run() -> None:
     """Console-script entry point: one clear line for any error, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # without standalone mode, click returns the code a command exited with
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except CitechatError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)

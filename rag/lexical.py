@@ -62,6 +62,12 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return self._model.get_scores(terms)
 
+    def knows(self, text: str) -> bool:
+        """Whether every indexed term of `text` occurs somewhere in the collection."""
+        if self._model is None:
+            return False
+        return all(term in self._model.vocab_dict for term in tokenize([text])[0])
+
     def save(self, folder: Path) -> None:
         if self._model is not None:
             self._model.save(str(folder), show_progress=False)

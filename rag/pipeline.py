@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from rag import chunking, documents
+from rag import chunking, citations, documents, retrieval
 from rag.config import Settings
 from rag.embedding import Embedder, build_embedder
 from rag.engines.base import REFUSAL, Draft, Engine, TokenSink
@@ -74,7 +74,8 @@ class Pipeline:
         if self._engine is None:
             from rag.engines import build_engine
 
-            self._engine = build_engine(self.settings, self.embedder)
+            self._engine = build_engine(self.settings, self.embedder,
+                                        known=lambda text: self.store.table().lexical.knows(text))
         return self._engine
 
     # -- writing ---------------------------------------------------------------------
@@ -172,7 +173,13 @@ class Pipeline:
             raise CitechatError("The question is empty.")
         started = time.perf_counter()
         standalone = self.engine.condense(history, question) if history else question
-        passages = self.retrieve(standalone, docs=docs, budget_chars=self.settings.context_chars)
+        if retrieval.is_cross_document(standalone):
+            scope = list(docs or [d.name for d in self.documents()])
+            passages = retrieval.retrieve_each(self.store, self.embedder, standalone, scope,
+                                               self.settings.k, self.settings.context_chars)
+        else:
+            passages = self.retrieve(standalone, docs=docs,
+                                     budget_chars=self.settings.context_chars)
         retrieved = time.perf_counter()
         draft = self.engine.answer(standalone, passages, on_token)
         return _response(question, standalone, draft, passages, self.engine.name,
@@ -197,7 +204,6 @@ class Pipeline:
 
 def _response(question: str, standalone: str, draft: Draft, passages: list[Passage],
               engine: str, started: float, retrieved: float) -> Response:
-    from rag import citations  # TEMP
     resolved = citations.resolve(draft.text, draft.sources)
     done = time.perf_counter()
     return Response(

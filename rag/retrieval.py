@@ -10,6 +10,7 @@ It does not condense follow-ups (the engines do) and does not call a chat model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,23 @@ from rag.store import ChunkTable, Store
 from rag.types import Passage
 
 RRF_K = 60
+# "in each of the two articles", "across all documents": which documents, not what
+SCOPE = re.compile(
+    r"\b(?:in|across|from|of)\s+(?:each|both|all|every)\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+)?"
+    r"(?:articles?|documents?|docs|texts|sources|pieces|reports|files|papers)\b",
+    re.IGNORECASE)
+CROSS_DOCUMENT = re.compile(
+    r"\b(?:each|both|all|every|across|compare|two|three)\b[^?]*\b(?:articles?|documents?|docs|"
+    r"texts|sources|pieces|reports|files|papers)\b", re.IGNORECASE)
+
+
+def is_cross_document(question: str) -> bool:
+    """Whether the question asks about several documents ("in each of the articles")."""
+    return bool(CROSS_DOCUMENT.search(question))
+
+
+def without_scope(question: str) -> str:
+    return SCOPE.sub("", question)
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,19 @@ def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
             scores[row] = scores.get(row, 0.0) + weight / (RRF_K + rank)
     fused = [(row, score * float(table.weights[row])) for row, score in scores.items()]
     return sorted(fused, key=lambda item: -item[1])
+
+
+def retrieve_each(store: Store, embedder: Embedder, query: str, docs: Sequence[str], k: int,
+                  budget_chars: int | None = None) -> list[Passage]:
+    """The best passages of every document in `docs`, interleaved by rank, sharing `k`
+    and the budget evenly: for questions that compare or list across documents."""
+    share = max(1, -(-k // max(len(docs), 1)))
+    budget = None if budget_chars is None else budget_chars // max(len(docs), 1)
+    query = without_scope(query) or query
+    per_doc = [retrieve(store, embedder, query, share, [doc], budget) for doc in docs]
+    ranked = [p for rank in range(share) for found in per_doc if rank < len(found)
+              for p in [found[rank]]]
+    return ranked[: max(k, len(docs))]
 
 
 def retrieve(store: Store, embedder: Embedder, query: str, k: int = 5,

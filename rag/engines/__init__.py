@@ -5,12 +5,17 @@ Every engine implements `Engine` (see base.py); `build_engine` picks one by sett
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.engines.base import Engine
 
 
-def build_engine(settings: Settings, embedder: Embedder) -> Engine:
+def build_engine(settings: Settings, embedder: Embedder,
+                 known: Callable[[str], bool] | None = None) -> Engine:
+    """The engine the settings name; `known` tells the extractive engine which terms
+    the collection contains."""
     if settings.engine == "openai":
         from rag.engines.llm import LLMEngine, build_chat_model
 
@@ -18,4 +23,5 @@ def build_engine(settings: Settings, embedder: Embedder) -> Engine:
     from rag.engines.extractive import DEFAULT_THRESHOLD, ExtractiveEngine
 
     threshold = settings.refusal_threshold
-    return ExtractiveEngine(embedder, DEFAULT_THRESHOLD if threshold is None else threshold)
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    return ExtractiveEngine(embedder, threshold, known=known)
