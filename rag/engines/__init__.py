@@ -17,9 +17,9 @@ def build_engine(settings: Settings, embedder: Embedder,
     """The engine the settings name; `known` tells the extractive engine which terms
     the collection contains."""
     if settings.engine == "openai":
-        from rag.engines.llm import LLMEngine, build_chat_model
+        from rag.engines.llm import LLMEngine, build_chat_model, where
 
-        return LLMEngine(build_chat_model(settings))
+        return LLMEngine(build_chat_model(settings), where(settings))
     from rag.engines.extractive import DEFAULT_THRESHOLD, ExtractiveEngine
 
     threshold = settings.refusal_threshold
