@@ -120,7 +120,8 @@ def _chunk(model: str, piece: str | None) -> dict[str, Any]:
 def overlap_responder(messages: list[dict[str, Any]]) -> str:
     """A scripted "model" for end-to-end evals: answers with the first sentence of the
     passage sharing most words with the question, cited; refuses when most names and
-    numbers of the question are in no passage, or no passage shares a word with it. Condense prompts get the follow-up joined to the previous question."""
+    numbers of the question are in no passage, or no passage shares a word with it.
+    Condense prompts get the follow-up joined to the previous question."""
     import re
 
     prompt = messages[-1]["content"]
