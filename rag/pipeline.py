@@ -10,7 +10,7 @@ and passed in, so tests can hand it fakes. Writes to an embedded store take a fi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,7 +112,7 @@ class Pipeline:
         self.store.put(doc, chunks, vectors, weights, contexts, sentences, sentence_vectors)
         return FileResult(doc.name, "updated" if known else "added", len(chunks))
 
-    def _ingest_one(self, name: str, read: callable) -> FileResult:
+    def _ingest_one(self, name: str, read: Callable[[], bytes]) -> FileResult:
         try:
             doc = documents.parse(name, read(), self.max_bytes)
             return self._store_document(doc)
@@ -125,14 +125,21 @@ class Pipeline:
     def max_bytes(self) -> int:
         return int(self.settings.max_file_mb * 1_000_000)
 
-    def ingest(self, paths: Sequence[Path], progress: bool = False) -> IngestReport:
-        """Ingest files and folders; each file's outcome is in the report, none raises."""
+    def ingest(self, paths: Sequence[Path], progress: bool = False,
+               on_file: Callable[[int, int, FileResult], None] | None = None) -> IngestReport:
+        """Ingest files and folders; each file's outcome is in the report, none raises.
+
+        `progress` shows a progress bar on the terminal; `on_file(done, total, result)` is
+        called after each file (the app's progress indicator)."""
         candidates = list(documents.find_files(list(paths)))
         report = IngestReport()
         with self._write_lock():
             report.orphans_removed = self.store.repair()
             for candidate in _progress(candidates, progress):
-                report.results.append(self._ingest_one(candidate.name, candidate.path.read_bytes))
+                result = self._ingest_one(candidate.name, candidate.path.read_bytes)
+                report.results.append(result)
+                if on_file:
+                    on_file(len(report.results), len(candidates), result)
         return report
 
     def ingest_bytes(self, filename: str, data: bytes) -> FileResult:
