@@ -93,6 +93,16 @@ def show_sources(pipeline: Pipeline, response: dict, key: str) -> None:
             st.html(highlight_html(source, citation["start"], citation["end"]))
 
 
+FLAGS = {"weak": "⚠️ Weakly supported", "unsupported": "⛔ Not supported by its citation",
+         "uncited": "❔ No citation"}
+
+
+def show_claim_flags(response: dict) -> None:
+    for claim in response.get("claims", []):
+        if claim["verdict"] in FLAGS:
+            st.warning(f"{FLAGS[claim['verdict']]}: “{claim['sentence']}”", icon=None)
+
+
 def show_message(pipeline: Pipeline, message: Message, index: int) -> None:
     with st.chat_message(message.role):
         if message.role == "user" or message.response is None:
@@ -106,6 +116,7 @@ def show_message(pipeline: Pipeline, message: Message, index: int) -> None:
             st.info(f"{message.content} No passage of the selected documents answers this.")
             return
         st.markdown(with_badges(safe_markdown(message.content)))
+        show_claim_flags(response)
         show_sources(pipeline, response, key=f"m{index}")
 
 

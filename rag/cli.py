@@ -123,6 +123,10 @@ def _print_response(response: Response, as_json: bool, streamed: bool = False) -
     for citation in response.citations:
         quote = " ".join(citation.text.split())
         typer.echo(f"  [{citation.n}] {citation.doc} {citation.start}-{citation.end}: “{quote}”")
+    for claim in response.claims:
+        if claim["verdict"] != "supported":
+            typer.echo(f"warning: {claim['verdict']} claim (support {claim['support']:.2f}): "
+                       f"{claim['sentence']}", err=True)
 
 
 def _sink(as_json: bool):

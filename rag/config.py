@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     temperature: float = Field(0.0, ge=0, le=2)
     max_file_mb: float = Field(50.0, gt=0)
     refusal_threshold: float | None = None
+    drop_unsupported: bool = False  # remove answer sentences their citations don't support
 
     @field_validator("collection")
     @classmethod

@@ -6,7 +6,8 @@ answer), `unanswerable`. Gold quotes are located in the documents after Unicode 
 whitespace normalisation, then mapped back to exact character spans. Scores: gold quote
 retrieved @5 (>= 80% of its characters inside the top-5 passages), citation precision
 (citations overlapping a gold quote), phrase accuracy, refusal accuracy on unanswerable
-items and false refusals on answerable ones. It does not judge fluency.
+items, false refusals on answerable ones, and the share of claims whose citations
+support them (rag/claims.py). It does not judge fluency.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ def score_item(item: dict[str, Any], response: Response,
     must_ok = all(any(p.casefold() in answer for p in group) for group in item.get("must", []))
     return {"id": item["id"], "unanswerable": bool(item.get("unanswerable")),
             "refused": response.refused, "retrieved": retrieved, "citations_correct": correct,
-            "must_ok": must_ok}
+            "must_ok": must_ok,
+            "claims_supported": [c["verdict"] == "supported" for c in response.claims]}
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -113,6 +115,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "phrase_accuracy": share([r["must_ok"] and not r["refused"] for r in answerable]),
         "refusal_accuracy": share([r["refused"] for r in unanswerable]),
         "false_refusals": share([r["refused"] for r in answerable]),
+        "claims_supported": share([ok for r in rows for ok in r.get("claims_supported", [])]),
     }
 
 

@@ -8,6 +8,7 @@ updated, when the collection changes (bm25s indexes are immutable).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
@@ -22,6 +23,23 @@ def _stemmer():  # building the Snowball stemmer once; it is thread-safe for rea
     import Stemmer
 
     return Stemmer.Stemmer("english")
+
+
+def fold(text: str) -> str:
+    """NFKC and case-folded: how texts are compared for mentions."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def mentions(folded_text: str, entity: str) -> bool:
+    """Whether a (folded) text mentions an entity: in full, word by word, or as its
+    acronym ("United States" as "U.S." or "US")."""
+    words = fold(entity).split()
+    if fold(entity) in folded_text or all(
+            re.search(rf"\b{re.escape(w)}", folded_text) for w in words):
+        return True
+    initials = "".join(w[0] for w in words)
+    return len(words) > 1 and bool(re.search(
+        rf"\b{re.escape('.'.join(initials))}\.?(?!\w)|\b{initials}\b", folded_text))
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from rag import chunking, citations, documents, retrieval
+from rag import chunking, citations, claims, documents, retrieval
 from rag.config import Settings
 from rag.embedding import Embedder, build_embedder
 from rag.engines.base import REFUSAL, Draft, Engine, TokenSink
 from rag.errors import CitechatError, DocumentNotFound, StoreBusy
 from rag.retrieval import retrieve
 from rag.store import DocInfo, Store, connect
-from rag.types import Document, Passage, Response, Turn
+from rag.types import Citation, Document, Passage, Response, Turn
 
 Status = Literal["added", "updated", "unchanged", "failed"]
 LOCK_WAIT_S = 30.0
@@ -189,8 +189,7 @@ class Pipeline:
                                      budget_chars=self.settings.context_chars)
         retrieved = time.perf_counter()
         draft = self.engine.answer(standalone, passages, on_token)
-        return _response(question, standalone, draft, passages, self.engine.name,
-                         started, retrieved)
+        return self._finish(question, standalone, draft, passages, started, retrieved)
 
     def summarize(self, docs: Sequence[str] | None = None, instruction: str = "",
                   on_token: TokenSink | None = None) -> Response:
@@ -206,25 +205,43 @@ class Pipeline:
         gathered = time.perf_counter()
         title = "Summarize: " + (", ".join(sorted(wanted)) if docs else "the whole collection")
         draft = self.engine.summarize(units, instruction, on_token)
-        return _response(title, title, draft, units, self.engine.name, started, gathered)
+        response = self._finish(title, title, draft, units, started, gathered)
+        # the passages of a summary are the chunks it cites, not every chunk it read
+        response.passages = [u for u in units if any(
+            c.doc == u.doc and u.start <= c.start < u.end for c in response.citations)]
+        return response
 
+    def _finish(self, question: str, standalone: str, draft: Draft, passages: list[Passage],
+                started: float, retrieved: float) -> Response:
+        """Citations resolved to exact spans, each claim checked against them."""
+        resolved = citations.resolve(draft.text, draft.sources)
+        answer, cited = resolved.answer, resolved.citations
+        found = [] if draft.refused else claims.check(answer, cited, self.embedder)
+        if self.settings.drop_unsupported and any(c.verdict == "unsupported" for c in found):
+            answer, cited, found = self._without_unsupported(found, cited)
+        done = time.perf_counter()
+        return Response(
+            question=question,
+            standalone_question=standalone,
+            answer=(draft.text.strip() or REFUSAL) if draft.refused else answer,
+            refused=draft.refused,
+            citations=[] if draft.refused else cited,
+            passages=passages,
+            engine=self.engine.name,
+            timings_ms={"retrieve": round((retrieved - started) * 1000, 1),
+                        "generate": round((done - retrieved) * 1000, 1),
+                        "total": round((done - started) * 1000, 1)},
+            claims=[c.to_dict() for c in found],
+        )
 
-def _response(question: str, standalone: str, draft: Draft, passages: list[Passage],
-              engine: str, started: float, retrieved: float) -> Response:
-    resolved = citations.resolve(draft.text, draft.sources)
-    done = time.perf_counter()
-    return Response(
-        question=question,
-        standalone_question=standalone,
-        answer=(draft.text.strip() or REFUSAL) if draft.refused else resolved.answer,
-        refused=draft.refused,
-        citations=[] if draft.refused else resolved.citations,
-        passages=passages,
-        engine=engine,
-        timings_ms={"retrieve": round((retrieved - started) * 1000, 1),
-                    "generate": round((done - retrieved) * 1000, 1),
-                    "total": round((done - started) * 1000, 1)},
-    )
+    def _without_unsupported(self, found: list[claims.Claim], cited: list[Citation]):
+        """The answer rebuilt from its supported sentences, citations renumbered."""
+        kept = [c for c in found if c.verdict != "unsupported"]
+        text = " ".join(c.sentence + "".join(f"[{n}]" for n in c.citations) for c in kept)
+        sources = [Passage(c.doc, c.start, c.end, 1.0, c.text) for c in cited]
+        resolved = citations.resolve(text, sources)
+        return resolved.answer, resolved.citations, claims.check(
+            resolved.answer, resolved.citations, self.embedder)
 
 
 def _progress(items: Iterable, enabled: bool):

@@ -1,6 +1,10 @@
 """Shared fixtures: settings in temporary data directories, the real offline embedder
 (loaded once), a seeds collection ingested once per session, and a small deterministic
-bag-of-words embedder for tests that must not depend on the model."""
+bag-of-words embedder for tests that must not depend on the model.
+
+Tests using `make_pipeline` or `seeded` run twice, `[embedded]` and `[server]`: the second
+time against a real Chroma server (tests/chroma_server.py, started on first use), each
+test in collections of its own."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import hashlib
 import json
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +21,15 @@ import pytest
 from rag.config import Settings, load_settings
 from rag.embedding import OnnxEmbedder
 from rag.pipeline import Pipeline
+from rag.store import Store, connect
+
+from chroma_server import (
+    ChromaServer,
+    copy_collection,
+    drop_collection,
+    running_server,
+    unique_collection,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -64,20 +77,42 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path / "data")
 
 
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    with running_server(tmp_path_factory.mktemp("chroma-server")) as server:
+        yield server
+
+
+@pytest.fixture(params=["embedded", "server"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Where the store lives: a data directory, or the session's Chroma server."""
+    return request.param
+
+
 @pytest.fixture
-def make_pipeline(tmp_path: Path, embedder: OnnxEmbedder):
-    """Builds pipelines on fresh data directories, sharing the loaded embedder."""
+def chroma_url(mode: str, request: pytest.FixtureRequest) -> str | None:
+    return request.getfixturevalue("chroma_server").url if mode == "server" else None
+
+
+@pytest.fixture
+def make_pipeline(tmp_path: Path, embedder: OnnxEmbedder, chroma_url: str | None):
+    """Builds pipelines on fresh stores (data directories, or collections of their own on
+    the server), sharing the loaded embedder."""
+    collections: dict[str, str] = {}  # pipeline name -> its collection on the server
 
     def make(name: str = "data", embedder_override=None, **overrides) -> Pipeline:
+        if chroma_url:
+            overrides.setdefault("chroma_url", chroma_url)
+            overrides.setdefault("collection", collections.setdefault(name, unique_collection()))
         settings = load_settings(data_dir=tmp_path / name, **overrides)
-        from rag.store import Store, connect
-
         used = embedder_override or embedder
         store = Store(connect(settings.chroma_url, settings.data_dir), settings.collection,
                       used.model_id, settings.data_dir)
         return Pipeline(settings, used, store)
 
-    return make
+    yield make
+    for collection in collections.values():
+        drop_collection(connect(chroma_url, tmp_path), collection)
 
 
 @pytest.fixture(scope="session")
@@ -90,16 +125,37 @@ def seeded_dir(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxEmbedder)
     return folder
 
 
-@pytest.fixture
-def seeded(tmp_path: Path, seeded_dir: Path, embedder: OnnxEmbedder) -> Pipeline:
-    """A pipeline over its own copy of the seeded store."""
-    folder = tmp_path / "seeded"
-    shutil.copytree(seeded_dir, folder)
-    from rag.store import Store, connect
+@pytest.fixture(scope="session")
+def seeded_collection(tmp_path_factory: pytest.TempPathFactory, chroma_server: ChromaServer,
+                      embedder: OnnxEmbedder) -> str:
+    """A collection on the server with the seeds ingested, built once; copy it before use."""
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("seeded-server"),
+                             chroma_url=chroma_server.url, collection=unique_collection("seeds"))
+    store = Store(connect(settings.chroma_url, settings.data_dir), settings.collection,
+                  embedder.model_id, settings.data_dir)
+    assert Pipeline(settings, embedder, store).ingest([SEEDS]).exit_code == 0
+    return settings.collection
 
-    settings = load_settings(data_dir=folder)
-    store = Store(connect(None, folder), settings.collection, embedder.model_id, folder)
-    return Pipeline(settings, embedder, store)
+
+@pytest.fixture
+def seeded(tmp_path: Path, mode: str, request: pytest.FixtureRequest,
+           embedder: OnnxEmbedder) -> Iterator[Pipeline]:
+    """A pipeline over its own copy of the seeded store (embedded, or on the server)."""
+    folder = tmp_path / "seeded"
+    if mode == "embedded":
+        shutil.copytree(request.getfixturevalue("seeded_dir"), folder)
+        settings = load_settings(data_dir=folder)
+    else:
+        url = request.getfixturevalue("chroma_server").url
+        settings = load_settings(data_dir=folder, chroma_url=url,
+                                 collection=unique_collection("seeded"))
+        copy_collection(connect(url, folder), request.getfixturevalue("seeded_collection"),
+                        settings.collection)
+    client = connect(settings.chroma_url, folder)
+    yield Pipeline(settings, embedder, Store(client, settings.collection, embedder.model_id,
+                                             folder))
+    if settings.chroma_url:
+        drop_collection(client, settings.collection)
 
 
 def dev_items() -> list[dict]:

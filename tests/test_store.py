@@ -101,7 +101,7 @@ def test_orphans_of_an_interrupted_write_are_invisible_then_repaired(seeded) -> 
 
 
 def test_another_embedding_model_is_refused(seeded) -> None:
-    client = connect(None, seeded.settings.data_dir)
+    client = connect(seeded.settings.chroma_url, seeded.settings.data_dir)
     with pytest.raises(EmbeddingMismatch, match="built with the embedding model"):
         Store(client, seeded.settings.collection, BagOfWordsEmbedder.model_id,
               seeded.settings.data_dir)

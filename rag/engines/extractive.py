@@ -18,7 +18,6 @@ carrying the previous question into retrieval.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ import numpy as np
 from rag.chunking import is_furniture
 from rag.embedding import Embedder
 from rag.engines.base import REFUSAL, Draft, TokenSink
-from rag.lexical import tokenize
+from rag.lexical import fold, mentions, tokenize
 from rag.retrieval import is_cross_document, without_scope
 from rag.sentences import sentence_spans
 from rag.types import Passage, Turn
@@ -58,10 +57,6 @@ class Scored:
     score: float
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
 def _entities(question: str) -> list[str]:
     """Capitalised word runs and numbers in the question, minus question words."""
     found = []
@@ -73,20 +68,10 @@ def _entities(question: str) -> list[str]:
     return found
 
 
-def _present(entity: str, haystack: str) -> bool:
-    """An entity counts as present in full, word by word, or as its acronym (U.S.)."""
-    words = _fold(entity).split()
-    if _fold(entity) in haystack or all(re.search(rf"\b{re.escape(w)}", haystack) for w in words):
-        return True
-    initials = "".join(w[0] for w in words)
-    return len(words) > 1 and bool(
-        re.search(rf"\b{re.escape('.'.join(initials))}\.?(?!\w)|\b{initials}\b", haystack))
-
-
 def missing_entities(question: str, passages: Sequence[Passage]) -> list[str]:
     """Names and numbers of the question that none of the passages mention."""
-    haystack = _fold(" ".join(p.text for p in passages))
-    return [e for e in _entities(question) if not _present(e, haystack)]
+    haystack = fold(" ".join(p.text for p in passages))
+    return [e for e in _entities(question) if not mentions(haystack, e)]
 
 
 # Whether a phrase's terms occur anywhere in the collection (the BM25 vocabulary).
