@@ -187,7 +187,7 @@ def resolve(text: str, sources: Sequence[Passage], support: Support | None = Non
         new = []
         for n in numbers:
             if not 1 <= n <= len(sources):
-                dropped += 1 if n else 2
+                dropped += 1
                 continue
             source = sources[n - 1]
             key = (source.doc, source.start, source.end)
