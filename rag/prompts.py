@@ -1,8 +1,12 @@
 """Prompt templates: plain-text files in `prompts/`, loaded by name and filled strictly.
 
-A template's `{variables}` must be exactly the values given: a missing or an unexpected
-one is an error, so a template and the code that fills it cannot drift apart silently.
-It does not call a model.
+Templates use `str.format` placeholders (`{question}`; literal braces are doubled). A
+template's variables must be exactly the values given: a missing or an unexpected one is
+an error, so a template and the code that fills it cannot drift apart silently.
+
+The folder sits at the repository root, next to `rag/`, so citechat runs from a checkout
+or an editable install (`pip install -e .`); a built wheel does not carry it. This module
+does not call a model.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 @cache
 def template(name: str) -> str:
+    """The text of `prompts/<name>.txt`, read once."""
     try:
         return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8")
     except OSError:
@@ -25,13 +30,16 @@ def template(name: str) -> str:
 
 
 def template_variables(name: str) -> set[str]:
+    """The placeholder names in the template (`{a}` and `{a!r}` both give 'a')."""
     return {field for _, field, _, _ in string.Formatter().parse(template(name)) if field}
 
 
 def render(name: str, **values: str) -> str:
-    wanted = template_variables(name)
-    if wanted != set(values):
-        missing, extra = wanted - set(values), set(values) - wanted
-        raise ConfigError(
-            f"Prompt {name!r}: missing {sorted(missing)}, unexpected {sorted(extra)}.")
+    """The template filled with `values`, which must name exactly its variables."""
+    wanted, given = template_variables(name), set(values)
+    if wanted != given:
+        problems = [f"{label} {', '.join(sorted(names))}"
+                    for label, names in (("missing", wanted - given),
+                                         ("unexpected", given - wanted)) if names]
+        raise ConfigError(f"Prompt template {name!r}: {'; '.join(problems)}.")
     return template(name).format(**values)

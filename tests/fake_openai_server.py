@@ -1,14 +1,26 @@
 """A small, real OpenAI-compatible HTTP server on 127.0.0.1 for tests.
 
-Serves POST /v1/chat/completions (JSON, or server-sent events when `stream` is true) and
-GET /v1/models. Replies come from a queue (`enqueue`) or a `responder` that sees the
-request's messages; `fail_with` scripts an HTTP error and `delay` a slow reply. Every
-request body is kept in `requests`. It answers only on loopback.
+Serves POST /v1/chat/completions (a JSON `chat.completion`, or server-sent
+`chat.completion.chunk` events word by word ending with `[DONE]` when `stream` is true) and
+GET /v1/models; any other path is a 404. Replies come from a queue (`enqueue`), else from a
+`responder` that sees the request's messages, else the refusal sentence. `fail_with`
+scripts an HTTP error status, `delay` a slow reply and `stall` a pause in the middle of a
+streamed one. Every request body is kept in `requests`.
+
+It answers only on loopback, checks no API key, and knows nothing of tools, images or
+token counts.
+
+    with FakeOpenAIServer() as server:
+        server.enqueue("Sherman led the talks [1].")
+        settings = load_settings(engine="openai", openai_base_url=server.base_url)
+        draft = LLMEngine(build_chat_model(settings)).answer("Who led?", passages)
+        assert "Sherman" in server.prompts[0]
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -17,23 +29,32 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Responder = Callable[[list[dict[str, Any]]], str]
+REFUSAL = "The documents don't say."
 
 
 class FakeOpenAIServer:
-    def __init__(self, responder: Responder | None = None) -> None:
+    def __init__(self, responder: Responder | None = None, *, fail_with: int | None = None,
+                 delay: float = 0.0, stall: float = 0.0) -> None:
         self.responder = responder
+        self.fail_with = fail_with  # HTTP status every request gets, e.g. 401, 429, 500
+        self.delay = delay  # seconds before any reply
+        self.stall = stall  # seconds between the first streamed word and the rest
         self.replies: deque[str] = deque()
-        self.requests: list[dict[str, Any]] = []
-        self.fail_with: int | None = None
-        self.delay = 0.0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.requests: list[dict[str, Any]] = []  # JSON bodies received, in order
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
+    @property
+    def prompts(self) -> list[str]:
+        """The last message of each chat request: the rendered prompt, for our engine."""
+        return [body["messages"][-1]["content"] for body in self.requests if "messages" in body]
+
     def enqueue(self, *texts: str) -> None:
+        """Script the next replies, one per request, ahead of the responder."""
         self.replies.extend(texts)
 
     def __enter__(self) -> FakeOpenAIServer:
@@ -49,7 +70,7 @@ class FakeOpenAIServer:
             return self.replies.popleft()
         if self.responder:
             return self.responder(messages)
-        return "The documents don't say."
+        return REFUSAL
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -58,47 +79,67 @@ class FakeOpenAIServer:
             def log_message(self, *args: object) -> None:  # keep test output quiet
                 pass
 
-            def _json(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
             def do_GET(self) -> None:
-                self._json(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
+                if self.path.rstrip("/") != "/v1/models":
+                    return _send_json(self, 404, _error("Not found."))
+                _send_json(self, 200, {"object": "list",
+                                       "data": [{"id": "fake", "object": "model"}]})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/") != "/v1/chat/completions":
+                    return _send_json(self, 404, _error("Not found."))
                 fake.requests.append(body)
-                if fake.delay:
-                    time.sleep(fake.delay)
+                time.sleep(fake.delay)
                 if fake.fail_with:
-                    self._json(fake.fail_with, {"error": {"message": "scripted failure",
-                                                          "type": "test", "code": None}})
-                    return
+                    return _send_json(self, fake.fail_with, _error("Scripted failure."))
                 text = fake.reply_for(body.get("messages", []))
+                model = body.get("model", "fake")
                 if body.get("stream"):
-                    self._stream(body.get("model", "fake"), text)
+                    _send_events(self, model, text, fake.stall)
                 else:
-                    self._json(200, _completion(body.get("model", "fake"), text))
-
-            def _stream(self, model: str, text: str) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                words = text.split(" ")
-                pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
-                for piece in [*pieces, None]:
-                    chunk = _chunk(model, piece)
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                    self.wfile.flush()
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
+                    _send_json(self, 200, _completion(model, text))
 
         return Handler
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that timed out hangs up mid-reply; that is the scenario, not a failure.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+def _send_json(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def _send_events(handler: BaseHTTPRequestHandler, model: str, text: str, stall: float) -> None:
+    """Server-sent events, one word (with its following space) per chunk. No Content-Length:
+    the HTTP/1.0 connection closing ends the body."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.end_headers()
+    pieces = re.findall(r"\S+\s*|\s+", text)
+    for i, piece in enumerate([*pieces, None]):
+        handler.wfile.write(f"data: {json.dumps(_chunk(model, piece))}\n\n".encode())
+        handler.wfile.flush()
+        if i == 0:
+            time.sleep(stall)
+    handler.wfile.write(b"data: [DONE]\n\n")
+    handler.wfile.flush()
+
+
+def _error(message: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "test", "code": None}}
 
 
 def _completion(model: str, text: str) -> dict[str, Any]:
@@ -110,6 +151,7 @@ def _completion(model: str, text: str) -> dict[str, Any]:
 
 
 def _chunk(model: str, piece: str | None) -> dict[str, Any]:
+    """A content delta, or (for None) the closing chunk with `finish_reason`."""
     delta = {"content": piece} if piece is not None else {}
     return {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
             "created": int(time.time()), "model": model,
@@ -122,8 +164,6 @@ def overlap_responder(messages: list[dict[str, Any]]) -> str:
     passage sharing most words with the question, cited; refuses when most names and
     numbers of the question are in no passage, or no passage shares a word with it.
     Condense prompts get the follow-up joined to the previous question."""
-    import re
-
     prompt = messages[-1]["content"]
     if "Standalone question:" in prompt:
         follow_up = re.search(r"Follow-up question: (.*)\n", prompt).group(1)
@@ -135,10 +175,10 @@ def overlap_responder(messages: list[dict[str, Any]]) -> str:
     named = re.findall(r"(?<!^)\b(?:[A-Z]\w+|\d+)", question)
     everything = " ".join(text for _, text in passages)
     if named and sum(name not in everything for name in named) > len(named) / 2:
-        return "The documents don't say."
+        return REFUSAL
     best = max(passages, key=lambda p: len(words & set(re.findall(r"\w{4,}", p[1].lower()))),
                default=None)
     if best is None or not words & set(re.findall(r"\w{4,}", best[1].lower())):
-        return "The documents don't say."
+        return REFUSAL
     sentence = re.split(r"(?<=[.!?])\s", best[1].strip())[0]
     return f"{sentence} [{best[0]}]"

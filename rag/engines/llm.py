@@ -5,31 +5,43 @@ token (LCEL `.stream()`); follow-ups are condensed into standalone questions fir
 summaries are map-reduce over all chunks of the documents asked for, with passage
 numbers global so markers survive the reduce step. Failures of the model server
 (missing key, unreachable, timeout, rate limit, unknown model) become one
-`ModelUnavailable` sentence. Markers are not checked here: rag/citations.py does that.
+`ModelUnavailable` sentence naming the server.
+
+Markers are not checked here (rag/citations.py does that), and nothing is retried beyond
+the client's single retry: a user waiting on a chat is better told at once.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage
 from langchain_core.output_parsers import StrOutputParser
 
-from rag.citations import parse_markers
+from rag.citations import parse_markers, strip_markers
 from rag.config import Settings
 from rag.engines.base import REFUSAL, Draft, TokenSink
 from rag.errors import ModelUnavailable
 from rag.prompts import render
 from rag.types import Passage, Turn
 
-BATCH_CHARS = 6000  # passages per map step, in characters
-HISTORY_TURNS = 4
-
-
-def build_chat_model(settings: Settings) -> BaseChatModel:
+if TYPE_CHECKING:
     from langchain_openai import ChatOpenAI
+
+OPENAI_URL = "https://api.openai.com/v1"
+BATCH_CHARS = 6000  # passage text per map step; partial summaries per reduce step get twice
+HISTORY_TURNS = 4  # turns shown to the condense prompt
+# An answer without markers that says this is a refusal, however the model words it.
+_SAYS_NOTHING = re.compile(r"\b(?:documents|passages)\s+(?:don't|do not)\s+"
+                           r"(?:say|mention|contain|answer)", re.IGNORECASE)
+
+
+def build_chat_model(settings: Settings) -> ChatOpenAI:
+    """The chat model the settings name. Builds a client; sends nothing."""
+    from langchain_openai import ChatOpenAI  # heavy import, only for the openai engine
 
     if not settings.openai_base_url and not settings.openai_api_key:
         raise ModelUnavailable(
@@ -37,8 +49,9 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
             "OpenAI-compatible server, to use the openai engine.")
     return ChatOpenAI(
         model=settings.openai_model,
-        base_url=settings.openai_base_url,
-        # local servers (vLLM, Ollama, llama.cpp) accept any key
+        # explicit, so OPENAI_BASE_URL in the environment cannot redirect us (config.py rules)
+        base_url=settings.openai_base_url or OPENAI_URL,
+        # local servers (vLLM, Ollama, llama.cpp) accept any key, but the client wants one
         api_key=settings.openai_api_key or "not-needed",
         timeout=settings.openai_timeout,
         max_retries=1,
@@ -48,57 +61,102 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
 
 
 def where(settings: Settings) -> str:
-    return f"{settings.openai_model} @ {settings.openai_base_url or 'api.openai.com'}"
+    """The server's address as error messages name it."""
+    return settings.openai_base_url or OPENAI_URL
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause in a few words: 'connection refused'."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    first_line = next(iter(str(exc).splitlines()), "")
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", first_line)
+    return text[:1].lower() + text[1:].rstrip(".") if text else type(exc).__name__
+
+
+def _server_says(exc: BaseException) -> str:
+    """The error message in an API error's body, on one line, or ''."""
+    body = getattr(exc, "body", None)
+    message = body.get("message") if isinstance(body, dict) else None
+    return " ".join(str(message).split())[:200].rstrip(".") if message else ""
 
 
 @contextmanager
-def _model_errors(location: str) -> Iterator[None]:
+def _model_errors(location: str, model_name: str, timeout: float | None) -> Iterator[None]:
     import openai
 
+    server = f"The model server at {location}"
     try:
         yield
     except openai.AuthenticationError:
-        raise ModelUnavailable(f"The model server at {location} rejected the API key.") from None
+        raise ModelUnavailable(f"{server} rejected the API key "
+                               "(check CITECHAT_OPENAI_API_KEY).") from None
     except openai.RateLimitError:
-        raise ModelUnavailable(f"The model server at {location} is rate-limiting requests; "
-                               "try again shortly.") from None
-    except openai.APITimeoutError:
-        raise ModelUnavailable(f"The model server at {location} timed out.") from None
-    except openai.APIConnectionError:
-        raise ModelUnavailable(f"Cannot reach the model server at {location}.") from None
-    except openai.NotFoundError:
-        raise ModelUnavailable(f"The model server at {location} does not know that model.") \
+        raise ModelUnavailable(f"{server} is rate-limiting requests; try again shortly.") \
             from None
+    except openai.APITimeoutError:  # before APIConnectionError: it is a subclass
+        within = f" within {timeout:g} seconds" if timeout else ""
+        raise ModelUnavailable(f"{server} did not answer{within}.") from None
+    except openai.APIConnectionError as exc:
+        raise ModelUnavailable(f"Cannot reach the model server at {location}: "
+                               f"{_reason(exc)}.") from None
+    except openai.NotFoundError:
+        raise ModelUnavailable(f"{server} has no model named {model_name!r} "
+                               "(check CITECHAT_OPENAI_MODEL).") from None
     except openai.APIError as exc:
         status = getattr(exc, "status_code", None) or "error"
-        raise ModelUnavailable(f"The model server at {location} failed ({status}).") from None
+        says = _server_says(exc)
+        raise ModelUnavailable(f"{server} failed ({status}{': ' + says if says else ''}).") \
+            from None
 
 
 def _numbered(passages: Sequence[Passage], first: int = 1) -> str:
+    """Passages as quoted blocks numbered from `first`: the numbers the markers use."""
     return "\n\n".join(f"[{n}] (from {p.doc})\n\"\"\"\n{p.text}\n\"\"\""
                        for n, p in enumerate(passages, start=first))
 
 
 def _is_refusal(text: str) -> bool:
-    said = text.strip().lower()
-    return not parse_markers(text) and (
-        said.startswith(REFUSAL.lower().rstrip(".")) or "documents don't say" in said
-        or "documents do not say" in said or not said)
+    said = " ".join(text.replace("\u2019", "'").split())  # models like typographic quotes
+    if not said or said.lower().startswith(REFUSAL.lower()):
+        return True
+    return not parse_markers(said) and bool(_SAYS_NOTHING.search(said))
+
+
+def _groups(sizes: Sequence[int], budget: int, at_least: int = 1) -> list[range]:
+    """Consecutive index ranges whose sizes sum to at most `budget`, except that each range
+    but the last holds at least `at_least` items (so an oversized item still gets placed)."""
+    groups: list[range] = []
+    start, size = 0, 0
+    for i, item in enumerate(sizes):
+        if i - start >= at_least and size + item > budget:
+            groups.append(range(start, i))
+            start, size = i, 0
+        size += item
+    groups.append(range(start, len(sizes)))
+    return groups
 
 
 class LLMEngine:
+    """An `Engine` over a LangChain chat model (ChatOpenAI, or a fake in tests)."""
+
     name = "openai"
 
-    def __init__(self, model: BaseChatModel, location: str = "the model server",
+    def __init__(self, model: BaseChatModel, location: str | None = None,
                  batch_chars: int = BATCH_CHARS) -> None:
+        # The prompt step is rag.prompts.render (strict about variables), so the chain
+        # starts at the model: a rendered prompt string goes in as one user message.
         self.chain = model | StrOutputParser()
-        self.location = location
+        self.location = location or getattr(model, "openai_api_base", None) or "the model server"
+        self.model_name = str(getattr(model, "model_name", "") or "")
+        timeout = getattr(model, "request_timeout", None)
+        self.timeout = float(timeout) if isinstance(timeout, int | float) else None
         self.batch_chars = batch_chars
 
     def _complete(self, prompt: str, on_token: TokenSink | None = None) -> str:
         pieces: list[str] = []
-        with _model_errors(self.location):
-            for piece in self.chain.stream([HumanMessage(content=prompt)]):
+        with _model_errors(self.location, self.model_name, self.timeout):
+            for piece in self.chain.stream(prompt):
                 pieces.append(piece)
                 if on_token:
                     on_token(piece)
@@ -107,10 +165,11 @@ class LLMEngine:
     def condense(self, history: Sequence[Turn], question: str) -> str:
         if not history:
             return question
-        shown = "\n".join(f"User: {t.question}\nAssistant: {t.answer}"
+        shown = "\n".join(f"User: {t.question}\nAssistant: {strip_markers(t.answer)}"
                           for t in history[-HISTORY_TURNS:])
         rewritten = self._complete(render("condense", history=shown, question=question))
-        return rewritten.splitlines()[0].strip() if rewritten else question
+        first_line = rewritten.splitlines()[0].strip().strip('"') if rewritten else ""
+        return first_line or question
 
     def answer(self, question: str, passages: Sequence[Passage],
                on_token: TokenSink | None = None) -> Draft:
@@ -123,31 +182,36 @@ class LLMEngine:
             return Draft(REFUSAL, [], refused=True)
         return Draft(text, list(passages))
 
-    def _batches(self, units: Sequence[Passage]) -> list[tuple[int, list[Passage]]]:
-        """(number of the first unit, units) groups of about `batch_chars` characters."""
-        batches: list[tuple[int, list[Passage]]] = []
-        size = 0
-        for n, unit in enumerate(units, start=1):
-            if not batches or size + len(unit.text) > self.batch_chars:
-                batches.append((n, []))
-                size = 0
-            batches[-1][1].append(unit)
-            size += len(unit.text)
-        return batches
-
     def summarize(self, units: Sequence[Passage], instruction: str = "",
                   on_token: TokenSink | None = None) -> Draft:
         if not units:
             return Draft(REFUSAL, [], refused=True)
-        batches = self._batches(units)
-        single = len(batches) == 1
-        partials = [
-            self._complete(render("summarize_map", passages=_numbered(batch, first),
-                                  instruction=instruction), on_token if single else None)
-            for first, batch in batches
-        ]
-        if single:
-            return Draft(partials[0], list(units))
-        text = self._complete(render("summarize_reduce", summaries="\n\n".join(partials),
-                                     instruction=instruction), on_token)
-        return Draft(text, list(units))
+        batches = _groups([len(u.text) for u in units], self.batch_chars)
+        if len(batches) == 1:
+            return Draft(self._map(units, 1, instruction, on_token), list(units))
+        # Numbering is global (batch r starts at r.start + 1) so the partial summaries'
+        # markers already point into `units` and the reduce only has to keep them.
+        partials = [self._map(units[r.start:r.stop], r.start + 1, instruction)
+                    for r in batches]
+        return Draft(self._reduce(partials, instruction, on_token), list(units))
+
+    def _map(self, batch: Sequence[Passage], first: int, instruction: str,
+             on_token: TokenSink | None = None) -> str:
+        prompt = render("summarize_map", passages=_numbered(batch, first),
+                        instruction=instruction)
+        return self._complete(prompt, on_token)
+
+    def _reduce(self, partials: list[str], instruction: str,
+                on_token: TokenSink | None) -> str:
+        """Merge partial summaries, in rounds while they exceed one prompt's budget; only
+        the last merge streams."""
+        while True:
+            # two or more per group, so every round shrinks the list and the loop ends
+            groups = _groups([len(p) for p in partials], 2 * self.batch_chars, at_least=2)
+            merged = [self._complete(render("summarize_reduce", instruction=instruction,
+                                            summaries="\n\n".join(partials[r.start:r.stop])),
+                                     on_token if len(groups) == 1 else None)
+                      for r in groups]
+            if len(groups) == 1:
+                return merged[0]
+            partials = merged
