@@ -1,8 +1,9 @@
 """citechat's web page: chat with your documents, every claim cited and checkable.
 
 UI only. Answers, summaries, ingest and chat storage all come from `rag`; this file lays
-them out. Untrusted text (documents, model output) is shown through rag.render: Markdown
-with HTML, images and links disabled, and highlighted sources as escaped HTML.
+them out. Untrusted text (documents, model output) goes through rag.render: Markdown
+without HTML, images or links (never `unsafe_allow_html`), document quotes escaped, and
+highlighted passages as fully escaped HTML (why HTML there: see rag/render.py).
 """
 
 from __future__ import annotations
@@ -14,15 +15,25 @@ from pathlib import Path
 
 import streamlit as st
 
-from rag.chats import ChatStore, Message, export_markdown
+from rag.chats import FILENAME, UNTITLED, Chat, ChatStore, Message, export_markdown
 from rag.config import Settings, load_settings
 from rag.errors import CitechatError
 from rag.pipeline import Pipeline
-from rag.render import highlight_html, safe_markdown, with_badges
+from rag.render import (
+    escape_markdown,
+    highlight_html,
+    safe_markdown,
+    short,
+    stream_safe,
+    with_badges,
+)
 from rag.types import Response, Turn
 
 SEEDS = Path(__file__).resolve().parent / "seeds"
 UPLOAD_TYPES = ["txt", "md", "html", "htm", "pdf"]
+FLAGS = {"weak": ("Weakly supported", ":material/warning:"),  # claim verdict -> label, icon
+         "unsupported": ("Not supported by its citation", ":material/block:"),
+         "uncited": ("No citation", ":material/help:")}
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
@@ -32,19 +43,24 @@ def shared_pipeline(key: str, _settings: Settings) -> Pipeline:
     return Pipeline.build(_settings)
 
 
-def session_pipeline(settings: Settings, engine: str, k: int) -> Pipeline:
-    base = shared_pipeline(settings.model_dump_json(), settings)
-    chosen = settings.model_copy(update={"engine": engine, "k": k})
+@st.cache_resource(show_spinner=False)
+def session_pipeline(key: str, engine: str, k: int, _settings: Settings) -> Pipeline:
+    """The shared embedder and store with the sidebar's engine and k; the engine (a model
+    client) is built once per choice."""
+    base = shared_pipeline(key, _settings)
+    chosen = _settings.model_copy(update={"engine": engine, "k": k})
     return Pipeline(chosen, base.embedder, base.store)
 
 
-def ingest_seeds_once(pipeline: Pipeline) -> None:
-    if pipeline.documents() or not SEEDS.exists():
-        return
+def ingest_seeds(pipeline: Pipeline) -> None:
     with st.status("First launch: adding the sample documents…", expanded=True) as status:
         bar = st.progress(0.0)
-        pipeline.ingest([SEEDS], on_file=lambda done, total, _: bar.progress(done / total))
-        status.update(label="Sample documents added.", state="complete", expanded=False)
+        report = pipeline.ingest([SEEDS], on_file=lambda done, total, r: bar.progress(
+            done / total, text=f"{r.name}: {r.status}"))
+        for failed in (r for r in report.results if r.status == "failed"):
+            st.error(f"{escape_markdown(failed.name)}: {failed.reason}")
+        status.update(label="Sample documents added.", state="complete",
+                      expanded=report.exit_code != 0)
 
 
 def engine_status(settings: Settings) -> str:
@@ -54,7 +70,7 @@ def engine_status(settings: Settings) -> str:
 
 
 def streamed(work: Callable[[Callable[[str], None]], Response]) -> Response:
-    """Run `work(on_token)` in a thread, showing its tokens as they arrive."""
+    """Run `work(on_token)` in a thread, showing its tokens (made safe) as they arrive."""
     tokens: queue.Queue[str | None] = queue.Queue()
     outcome: dict[str, object] = {}
 
@@ -68,100 +84,108 @@ def streamed(work: Callable[[Callable[[str], None]], Response]) -> Response:
 
     def pieces() -> Iterator[str]:
         while (piece := tokens.get()) is not None:
-            yield piece
+            yield stream_safe(piece)
 
     threading.Thread(target=run, daemon=True).start()
-    placeholder = st.empty()
-    with placeholder.container():
-        st.write_stream(pieces())
-    placeholder.empty()
+    st.write_stream(pieces())
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["response"]  # type: ignore[return-value]
 
 
-def show_sources(pipeline: Pipeline, response: dict, key: str) -> None:
+def show_sources(pipeline: Pipeline, response: dict) -> None:
     for citation in response.get("citations", []):
-        label = f"[{citation['n']}] {citation['doc']} · {citation['start']}–{citation['end']}"
-        with st.expander(label, expanded=False):
-            st.caption(f"“{' '.join(citation['text'].split())}”")
+        doc, start, end = citation["doc"], citation["start"], citation["end"]
+        quote = escape_markdown(short(citation["text"]))
+        with st.expander(f"**[{citation['n']}]** {escape_markdown(doc)} — “{quote}”"):
+            st.caption(f"{escape_markdown(doc)}, characters {start}–{end}")
             try:
-                source = pipeline.source_text(citation["doc"])
+                source = pipeline.source_text(doc)
             except CitechatError:
                 st.warning("This document has since been removed.")
                 continue
-            st.html(highlight_html(source, citation["start"], citation["end"]))
+            st.html(highlight_html(source, start, end))
 
 
-FLAGS = {"weak": "⚠️ Weakly supported", "unsupported": "⛔ Not supported by its citation",
-         "uncited": "❔ No citation"}
-
-
-def show_claim_flags(response: dict) -> None:
-    for claim in response.get("claims", []):
-        if claim["verdict"] in FLAGS:
-            st.warning(f"{FLAGS[claim['verdict']]}: “{claim['sentence']}”", icon=None)
-
-
-def show_message(pipeline: Pipeline, message: Message, index: int) -> None:
+def show_message(pipeline: Pipeline, message: Message) -> None:
     with st.chat_message(message.role):
         if message.role == "user" or message.response is None:
             st.markdown(safe_markdown(message.content))
             return
         response = message.response
-        scope = response.get("scope")
-        if scope:
-            st.caption(f"Sources: {scope}")
+        if response.get("error"):
+            st.error(safe_markdown(message.content))
+            return
+        st.caption(f"Sources: {escape_markdown(response.get('scope', 'all documents'))}")
         if response.get("refused"):
-            st.info(f"{message.content} No passage of the selected documents answers this.")
+            st.info(f"{safe_markdown(message.content)} No passage of the selected documents "
+                    "answers this.", icon=":material/search_off:")
             return
         st.markdown(with_badges(safe_markdown(message.content)))
-        show_claim_flags(response)
-        show_sources(pipeline, response, key=f"m{index}")
+        for claim in response.get("claims", []):
+            if claim["verdict"] in FLAGS:
+                label, icon = FLAGS[claim["verdict"]]
+                st.warning(f"{label}: “{safe_markdown(claim['sentence'])}”", icon=icon)
+        show_sources(pipeline, response)
 
 
-def respond(pipeline: Pipeline, chats: ChatStore, chat_id: int, question: str,
-            history: list[Turn], docs: list[str] | None, summarize: bool) -> None:
+def respond(pipeline: Pipeline, chats: ChatStore, chat: Chat, question: str,
+            docs: list[str] | None, summarize: bool) -> None:
+    """Answer (or summarize) under the question and save both; the page reruns after."""
+    chat_id = chat.id or chats.create()
+    st.session_state.chat_id = chat_id
     chats.append(chat_id, "user", question)
+    history = [Turn(m.response.get("standalone_question", ""), m.content)
+               for m in chat.messages if m.response and not m.response.get("error")]
+    scope = ", ".join(docs) if docs else "all documents"
+    if summarize:
+        work = lambda sink: pipeline.summarize(docs, on_token=sink)  # noqa: E731
+    else:
+        work = lambda sink: pipeline.ask(question, history, docs, on_token=sink)  # noqa: E731
     with st.chat_message("assistant"):
         try:
-            if summarize:
-                work = lambda sink: pipeline.summarize(docs, on_token=sink)  # noqa: E731
-            else:
-                work = lambda sink: pipeline.ask(question, history, docs, on_token=sink)  # noqa: E731
-            if pipeline.engine.name == "extractive":
+            if pipeline.engine.name == "extractive":  # nothing to stream: it quotes
                 with st.spinner("Finding the passages…"):
                     response = work(None)
             else:
                 response = streamed(work)
         except CitechatError as exc:
-            chats.append(chat_id, "assistant", f"⚠️ {exc}")
+            chats.append(chat_id, "assistant", str(exc), {"error": True, "scope": scope})
             return
-    record = response.to_dict()
-    record["scope"] = ", ".join(docs) if docs else "all documents"
-    chats.append(chat_id, "assistant", response.answer, record)
+    chats.append(chat_id, "assistant", response.answer, response.to_dict() | {"scope": scope})
 
 
-def sidebar_documents(pipeline: Pipeline) -> list[str]:
+def sidebar_documents(pipeline: Pipeline) -> list[str] | None:
+    """Lists, deletes and selects documents; returns the selection (None: all of them)."""
     st.subheader("Documents")
     infos = pipeline.documents()
     selected = []
     for info in infos:
-        cols = st.columns([6, 1, 1])
-        if cols[0].checkbox(f"{info.name} · {info.chunks} chunks", value=True,
-                            key=f"use:{info.name}"):
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        if left.checkbox(f"{escape_markdown(info.name)} :gray[· {info.chunks} chunks]",
+                         value=True, key=f"use:{info.name}"):
             selected.append(info.name)
-        if cols[1].button("∑", key=f"sum:{info.name}", help=f"Summarize {info.name}"):
-            st.session_state.pending = ("summarize", [info.name])
-        if cols[2].button("🗑", key=f"del:{info.name}", help=f"Delete {info.name}"):
-            pipeline.remove(info.name)
-            st.rerun()
-    if infos and st.button("Summarize the selection", key="sum:all"):
-        st.session_state.pending = ("summarize", selected)
-    with st.form("upload", clear_on_submit=True):
+        with right.popover("", icon=":material/more_vert:", help="Summarize or delete"):
+            if st.button("Summarize", key=f"sum:{info.name}", icon=":material/notes:"):
+                st.session_state.pending = [info.name]
+            if st.button("Delete", key=f"del:{info.name}", icon=":material/delete:"):
+                pipeline.remove(info.name)
+                st.rerun()
+    scope = None if len(selected) in (0, len(infos)) else selected
+    label = "Summarize all documents" if scope is None else f"Summarize the {len(scope)} selected"
+    if infos and st.button(label, key="sum:all", icon=":material/summarize:"):
+        st.session_state.pending = scope or []
+    if infos and not selected:
+        st.caption("No document ticked: chatting with all of them.")
+    sidebar_upload(pipeline)
+    return scope
+
+
+def sidebar_upload(pipeline: Pipeline) -> None:
+    with st.form("upload", clear_on_submit=True, border=False):
         files = st.file_uploader("Add documents", type=UPLOAD_TYPES, accept_multiple_files=True,
                                  key="uploads")
-        if st.form_submit_button("Add to collection") and files:
+        if st.form_submit_button("Add to collection", icon=":material/upload:") and files:
             bar = st.progress(0.0, text="Adding…")
             results = []
             for done, upload in enumerate(files, start=1):
@@ -171,64 +195,71 @@ def sidebar_documents(pipeline: Pipeline) -> list[str]:
             st.rerun()  # list the new documents
     for result in st.session_state.pop("upload_results", []):
         if result.status == "failed":
-            st.error(f"{result.name}: {result.reason}")
+            st.error(f"{escape_markdown(result.name)}: {result.reason}")
         else:
-            st.success(f"{result.name}: {result.status} ({result.chunks} chunks)")
-    all_names = [info.name for info in infos]
-    return [] if selected == all_names else selected or all_names
+            st.success(f"{escape_markdown(result.name)}: {result.status} ({result.chunks} chunks)")
 
 
-def sidebar_chats(chats: ChatStore) -> int:
+def sidebar_chats(chats: ChatStore) -> Chat:
+    """Lists saved chats; returns the open one (id 0: new, saved on its first question)."""
     st.subheader("Chats")
-    if st.button("New chat", key="new_chat") or "chat_id" not in st.session_state:
-        st.session_state.chat_id = chats.create()
-    for chat in chats.chats()[:20]:
-        current = chat.id == st.session_state.chat_id
-        if st.button(("▶ " if current else "") + chat.title, key=f"chat:{chat.id}"):
-            st.session_state.chat_id = chat.id
-    chat_id = st.session_state.chat_id
-    st.download_button("Export chat (Markdown)", key="export",
-                       data=export_markdown(chats.title(chat_id), chats.messages(chat_id)),
-                       file_name=f"citechat-{chat_id}.md", mime="text/markdown")
-    return chat_id
+    if st.button("New chat", key="new_chat", icon=":material/add:"):
+        st.session_state.pop("chat_id", None)
+    chat = chats.load(st.session_state.get("chat_id", 0)) or Chat(0, UNTITLED, 0.0)
+    for saved in chats.chats()[:20]:
+        current = saved.id == chat.id
+        if st.button(escape_markdown(saved.title), key=f"chat:{saved.id}", disabled=current,
+                     type="tertiary", icon=":material/chat:"):
+            st.session_state.chat_id = saved.id
+            st.rerun()
+    left, right = st.columns(2)
+    left.download_button("Export", key="export", data=export_markdown(chat),
+                         file_name=f"citechat-{chat.id}.md", mime="text/markdown",
+                         icon=":material/download:", help="The chat as Markdown, cited",
+                         disabled=not chat.messages)
+    if right.button("Delete", key="delete_chat", icon=":material/delete:", disabled=not chat.id):
+        chats.delete(chat.id)
+        del st.session_state.chat_id
+        st.rerun()
+    return chat
 
 
 def main() -> None:
-    st.set_page_config(page_title="citechat", page_icon="📎", layout="wide")
+    st.set_page_config(page_title="citechat", page_icon=":material/format_quote:",
+                       layout="wide", initial_sidebar_state=380)  # px: room for names
     try:
         settings = load_settings()
-        base = shared_pipeline(settings.model_dump_json(), settings)
+        key = settings.model_dump_json()
+        base = shared_pipeline(key, settings)
+        fresh = not (settings.data_dir / FILENAME).exists()
+        if fresh and not base.documents() and SEEDS.exists():
+            ingest_seeds(base)
     except CitechatError as exc:
         st.error(str(exc))
         st.stop()
-    ingest_seeds_once(base)
-    chats = ChatStore(settings.data_dir / "chats.sqlite3")
+    chats = ChatStore(settings.data_dir / FILENAME)
     with st.sidebar:
-        st.title("📎 citechat")
+        st.title(":material/format_quote: citechat")
         engine = st.selectbox("Engine", ["extractive", "openai"], key="engine",
                               index=0 if settings.engine == "extractive" else 1)
-        k = st.slider("Passages to retrieve (k)", 1, 20, settings.k, key="k")
-        pipeline = session_pipeline(settings, engine, k)
-        st.caption(f"Engine: {engine_status(pipeline.settings)}")
-        docs = sidebar_documents(pipeline)
-        chat_id = sidebar_chats(chats)
+        k = st.slider("Passages to retrieve (k)", 1, max(20, settings.k), settings.k, key="k")
+        pipeline = session_pipeline(key, engine, k, settings)
+        st.caption(f":material/bolt: {escape_markdown(engine_status(pipeline.settings))}")
+        scope = sidebar_documents(pipeline)
+        chat = sidebar_chats(chats)
     st.caption("Answers quote your documents; open a citation to see the exact passage.")
-    messages = chats.messages(chat_id)
-    for index, message in enumerate(messages):
-        show_message(pipeline, message, index)
+    for message in chat.messages:
+        show_message(pipeline, message)
     pending = st.session_state.pop("pending", None)
     question = st.chat_input("Ask about your documents", key="question")
-    if pending or question:
-        history = [Turn(m.response.get("standalone_question", ""), m.content)
-                   for m in messages if m.role == "assistant" and m.response]
-        if pending:
-            target = ", ".join(pending[1]) if pending[1] else "all documents"
-            respond(pipeline, chats, chat_id, f"Summarize {target}", [], pending[1] or None,
-                    summarize=True)
-        else:
-            with st.chat_message("user"):
-                st.markdown(safe_markdown(question))
-            respond(pipeline, chats, chat_id, question, history, docs or None, summarize=False)
+    if pending is not None:
+        what = ", ".join(pending) if pending else "all documents"
+        respond(pipeline, chats, chat, f"Summarize {what}", pending or None, summarize=True)
+        st.rerun()
+    if question:
+        with st.chat_message("user"):
+            st.markdown(safe_markdown(question))
+        respond(pipeline, chats, chat, question, scope, summarize=False)
         st.rerun()
 
 

@@ -1,14 +1,15 @@
 """Saved conversations: a small SQLite database in the data directory.
 
 A chat is a titled list of messages; an assistant message keeps the full response
-(answer, citations, passages) as JSON so a reloaded chat shows the same sources. Also
-exports a chat as Markdown with each citation as a footnote quoting its span. It does
-not answer anything and knows nothing of Streamlit.
+(answer, citations, passages, scope) as JSON, so a reloaded chat shows the same sources.
+`export_markdown` turns a chat into Markdown with each citation as a footnote quoting
+its span. It does not answer anything and knows nothing of Streamlit.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -17,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+FILENAME = "chats.sqlite3"
+UNTITLED = "New chat"
+TITLE_CHARS = 60
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS chats (
     id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, created REAL NOT NULL);
@@ -26,7 +30,14 @@ CREATE TABLE IF NOT EXISTS messages (
     role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
     content TEXT NOT NULL, response TEXT, created REAL NOT NULL);
 """
-UNTITLED = "New chat"
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str  # "user" or "assistant"
+    content: str
+    response: dict[str, Any] | None = None  # Response.to_dict() plus "scope"
 
 
 @dataclass(frozen=True)
@@ -34,13 +45,7 @@ class Chat:
     id: int
     title: str
     created: float
-
-
-@dataclass(frozen=True)
-class Message:
-    role: str
-    content: str
-    response: dict[str, Any] | None = None
+    messages: tuple[Message, ...] = ()  # empty in listings; filled by `load`
 
 
 class ChatStore:
@@ -67,52 +72,71 @@ class ChatStore:
                                   (title, time.time())).lastrowid)
 
     def chats(self) -> list[Chat]:
+        """Every chat, newest first, without its messages."""
         with self._connect() as db:
             rows = db.execute("SELECT id, title, created FROM chats ORDER BY created DESC, id DESC")
             return [Chat(*row) for row in rows]
 
-    def title(self, chat_id: int) -> str:
+    def load(self, chat_id: int) -> Chat | None:
         with self._connect() as db:
-            row = db.execute("SELECT title FROM chats WHERE id = ?", (chat_id,)).fetchone()
-        return row[0] if row else UNTITLED
-
-    def messages(self, chat_id: int) -> list[Message]:
-        with self._connect() as db:
+            row = db.execute("SELECT id, title, created FROM chats WHERE id = ?",
+                             (chat_id,)).fetchone()
+            if row is None:
+                return None
             rows = db.execute("SELECT role, content, response FROM messages WHERE chat_id = ? "
                               "ORDER BY id", (chat_id,)).fetchall()
-        return [Message(role, content, json.loads(response) if response else None)
-                for role, content, response in rows]
+        messages = tuple(Message(role, content, json.loads(response) if response else None)
+                         for role, content, response in rows)
+        return Chat(*row, messages=messages)
+
+    def rename(self, chat_id: int, title: str) -> None:
+        with self._connect() as db:
+            db.execute("UPDATE chats SET title = ? WHERE id = ?", (_title(title), chat_id))
 
     def append(self, chat_id: int, role: str, content: str,
                response: dict[str, Any] | None = None) -> None:
+        """Add a message; a chat still untitled is named after its first question."""
         with self._connect() as db:
             db.execute("INSERT INTO messages (chat_id, role, content, response, created) "
                        "VALUES (?, ?, ?, ?, ?)",
                        (chat_id, role, content, json.dumps(response) if response else None,
                         time.time()))
-            if role == "user":  # a chat is named after its first question
+            if role == "user":
                 db.execute("UPDATE chats SET title = ? WHERE id = ? AND title = ?",
-                           (content[:60], chat_id, UNTITLED))
+                           (_title(content), chat_id, UNTITLED))
 
     def delete(self, chat_id: int) -> None:
         with self._connect() as db:
             db.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
 
 
-def export_markdown(title: str, messages: list[Message]) -> str:
-    """The chat as Markdown; citation `[n]` of each answer becomes a footnote `[^k]`
-    quoting the cited span with its document and offsets."""
-    lines = [f"# {title}", ""]
-    footnotes: list[str] = []
-    for message in messages:
+def _title(text: str) -> str:
+    flat = " ".join(text.split())
+    return (flat[: TITLE_CHARS - 1] + "…" if len(flat) > TITLE_CHARS else flat) or UNTITLED
+
+
+def export_markdown(chat: Chat) -> str:
+    """The chat as Markdown. Each answer's `[n]` becomes a footnote `[^k]` (numbered
+    through the whole chat) quoting the cited span with its document and offsets."""
+    lines = [f"# {chat.title}", ""]
+    footnotes: list[dict[str, Any]] = []
+    for message in chat.messages:
         if message.role == "user":
             lines += [f"**You:** {message.content}", ""]
             continue
-        text = message.content
-        for citation in (message.response or {}).get("citations", []):
+        response = message.response or {}
+        by_n: dict[int, int] = {}  # this answer's n -> footnote number in the chat
+        for citation in response.get("citations", []):
             footnotes.append(citation)
-            text = text.replace(f"[{citation['n']}]", f"[^{len(footnotes)}]")
-        lines += [f"**citechat:** {text}", ""]
+            by_n[citation["n"]] = len(footnotes)
+
+        def footnote(match: re.Match[str], by_n: dict[int, int] = by_n) -> str:
+            k = by_n.get(int(match.group(1)))
+            return f"[^{k}]" if k else match.group(0)
+
+        if response.get("scope"):
+            lines += [f"*Sources: {response['scope']}*", ""]
+        lines += [f"**citechat:** {_MARKER.sub(footnote, message.content)}", ""]
     for k, citation in enumerate(footnotes, start=1):
         quote = " ".join(citation["text"].split())
         lines.append(f"[^{k}]: {citation['doc']}, characters {citation['start']}–"

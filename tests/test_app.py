@@ -1,6 +1,7 @@
 """The web page through Streamlit's AppTest: chat, citations, refusals, documents,
-summaries, saved chats and export. The offline engine needs no model; the generative
-path runs against the local fake OpenAI-compatible server."""
+summaries, source selection, saved chats, export and first launch. The offline engine
+needs no model; the generative path runs against the local fake OpenAI-compatible server.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rag.chats import ChatStore, export_markdown
+
 from conftest import GENEVA, ROOT, RUSI
 from fake_openai_server import FakeOpenAIServer, overlap_responder
 
 APP = str(ROOT / "app.py")
+GENEVA_QUESTION = "Who represented the United States at the Geneva talks?"
 
 
 @pytest.fixture
@@ -38,36 +42,54 @@ def ask(app: AppTest, question: str) -> AppTest:
     return app
 
 
+def plain(markdown: str) -> str:
+    """Escaped Markdown back to its text."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def assistant_texts(app: AppTest) -> list[str]:
-    return [" ".join(e.value for e in m.markdown) + " ".join(e.value for e in m.info)
+    return [" ".join(e.value for e in [*m.markdown, *m.info, *m.error])
             for m in app.chat_message if m.name == "assistant"]
 
 
-def marked(html: str) -> str:
-    return re.search(r"<mark>(.*?)</mark>", html, re.S).group(1)
+def documents(app: AppTest) -> dict[str, int]:
+    """The sidebar's documents and their chunk counts."""
+    labels = (re.fullmatch(r"(.+) :gray\[· (\d+) chunks\]", plain(c.label)) for c in app.checkbox)
+    return {m.group(1): int(m.group(2)) for m in labels}
+
+
+def sources(app: AppTest) -> list[tuple[str, int, int, str]]:
+    """(doc, start, end, highlighted text) of each citation shown."""
+    found = []
+    for expander in app.expander:
+        doc, start, end = re.fullmatch(r"(.+), characters (\d+)–(\d+)",
+                                       plain(expander.caption[0].value)).groups()
+        mark = re.search(r"<mark>(.*?)</mark>", expander.get("html")[0].proto.body, re.S)
+        found.append((doc, int(start), int(end), mark.group(1)))
+    return found
 
 
 def test_question_gets_a_cited_answer_with_a_highlighted_source(data_dir: Path) -> None:
-    app = ask(started(), "Who represented the United States at the Geneva talks?")
-    assert "Sherman" in assistant_texts(app)[-1]
-    assert ":blue-badge[1]" in assistant_texts(app)[-1]
-    label = app.expander[0].label
-    assert label.startswith(f"[1] {GENEVA}")
-    start, end = (int(x) for x in re.search(r"(\d+)–(\d+)", label).groups())
+    app = ask(started(), GENEVA_QUESTION)
+    answer = assistant_texts(app)[-1]
+    assert "Sherman" in answer and ":blue-badge[1]" in answer
+    assert plain(app.expander[0].label).startswith(f"**[1]** {GENEVA} — “His U.S. counterpart")
+    doc, start, end, highlighted = sources(app)[0]
     source = (ROOT / "seeds" / GENEVA).read_text(encoding="utf-8")
-    highlighted = marked(app.get("html")[0].proto.body)
-    assert highlighted == source[start:end] and "Sherman" in highlighted
+    assert doc == GENEVA and highlighted == source[start:end] and "Sherman" in highlighted
 
 
 def test_follow_up_keeps_the_conversation(data_dir: Path) -> None:
     app = ask(ask(started(), "Who is Sergei Ryabkov?"),
               "What does he want NATO to do at its next summit?")
     assert "Madrid" in assistant_texts(app)[-1]
+    assert len(assistant_texts(app)) == 2
 
 
 def test_refusal_is_shown_as_such(data_dir: Path) -> None:
     app = ask(started(), "Who won the 2018 FIFA World Cup?")
     assert "The documents don't say" in app.info[-1].value
+    assert "No passage of the selected documents answers this" in app.info[-1].value
     assert not app.expander
 
 
@@ -77,20 +99,21 @@ def test_upload_then_ask_then_delete(data_dir: Path) -> None:
         ("zebras.md", b"# Zebras\n\nPlains zebras migrate across the Serengeti every year.",
          "text/markdown"))
     app.get("form_submit_button")[0].click().run()
-    assert any("zebras.md: added" in s.value for s in app.success)
-    assert any("zebras.md" in c.label for c in app.checkbox)
+    assert any("zebras.md: added (1 chunks)" in plain(s.value) for s in app.success)
+    assert documents(app)["zebras.md"] == 1
     ask(app, "Where do plains zebras migrate?")
     assert "Serengeti" in assistant_texts(app)[-1]
     app.button(key="del:zebras.md").click().run()
-    assert not any("zebras.md" in c.label for c in app.checkbox)
+    assert "zebras.md" not in documents(app)
+    assert any("has since been removed" in w.value for w in app.warning)  # its citation
 
 
 def test_bad_upload_gets_a_visible_reason(data_dir: Path) -> None:
     app = started()
     app.file_uploader(key="uploads").set_value(("empty.txt", b"", "text/plain"))
     app.get("form_submit_button")[0].click().run()
-    assert any("empty.txt: empty file" in e.value for e in app.error)
-    assert len(app.checkbox) == 2  # nothing lost
+    assert any("empty.txt: empty file" in plain(e.value) for e in app.error)
+    assert set(documents(app)) == {RUSI, GENEVA}  # nothing lost
 
 
 def test_summary_of_one_document(data_dir: Path) -> None:
@@ -98,36 +121,69 @@ def test_summary_of_one_document(data_dir: Path) -> None:
     app.button(key=f"sum:{RUSI}").click().run()
     text = assistant_texts(app)[-1]
     assert "Antonov" in text and ":blue-badge[3]" in text
-    assert all(RUSI in e.label for e in app.expander)
+    assert {doc for doc, *_ in sources(app)} == {RUSI}
+    assert any(f"Sources: {RUSI}" in plain(c.value) for c in app.caption)
+
+
+def test_summary_of_the_whole_collection(data_dir: Path) -> None:
+    app = started()
+    assert app.button(key="sum:all").label == "Summarize all documents"
+    app.button(key="sum:all").click().run()
+    assert {doc for doc, *_ in sources(app)} == {RUSI, GENEVA}
+    assert any("Sources: all documents" in c.value for c in app.caption)
 
 
 def test_source_selection_limits_the_answer(data_dir: Path) -> None:
     app = started()
     app.checkbox(key=f"use:{GENEVA}").uncheck().run()
-    ask(app, "Who represented the United States at the Geneva talks?")
-    assert all(RUSI in e.label for e in app.expander)
-    assert any(f"Sources: {RUSI}" in c.value for c in app.caption)
+    assert app.button(key="sum:all").label == "Summarize the 1 selected"
+    ask(app, GENEVA_QUESTION)
+    assert {doc for doc, *_ in sources(app)} <= {RUSI}
+    assert any(f"Sources: {RUSI}" in plain(c.value) for c in app.caption)
 
 
-def test_chats_are_saved_reloaded_and_exported(data_dir: Path) -> None:
-    ask(started(), "Who represented the United States at the Geneva talks?")
+def test_chat_survives_a_rerun_and_a_new_session(data_dir: Path) -> None:
+    app = ask(started(), GENEVA_QUESTION)
+    app.run()
+    assert "Sherman" in assistant_texts(app)[-1] and sources(app)
     again = started()  # a new session: the saved chat is listed and can be opened
-    saved = [b for b in again.button if b.label.startswith("Who represented")]
-    assert saved
-    saved[0].click().run()
-    assert "Sherman" in assistant_texts(again)[-1]
-    exported = again.get("download_button")[0].proto
-    assert exported.label == "Export chat (Markdown)"
+    assert not assistant_texts(again)
+    again.button(key=f"chat:{ChatStore(data_dir / 'chats.sqlite3').chats()[0].id}").click()
+    again.run()
+    assert "Sherman" in assistant_texts(again)[-1] and sources(again)
 
 
-def test_export_markdown_has_footnotes(data_dir: Path) -> None:
-    from rag.chats import ChatStore, export_markdown
-
-    ask(started(), "Who represented the United States at the Geneva talks?")
+def test_new_and_deleted_chats(data_dir: Path) -> None:
+    app = ask(started(), GENEVA_QUESTION)
+    app.button(key="new_chat").click().run()
+    assert not assistant_texts(app)
+    ask(app, "Who is Sergei Ryabkov?")
     chats = ChatStore(data_dir / "chats.sqlite3")
-    chat = chats.chats()[0]
-    text = export_markdown(chat.title, chats.messages(chat.id))
-    assert "[^1]" in text and f"[^1]: {GENEVA}, characters" in text and "Sherman" in text
+    assert [c.title for c in chats.chats()] == ["Who is Sergei Ryabkov?", GENEVA_QUESTION]
+    app.button(key="delete_chat").click().run()
+    assert [c.title for c in chats.chats()] == [GENEVA_QUESTION]
+    assert not assistant_texts(app)
+
+
+def test_export_has_the_answer_with_footnotes_quoting_the_spans(data_dir: Path) -> None:
+    app = ask(started(), GENEVA_QUESTION)
+    exported = app.get("download_button")[0].proto
+    assert exported.label == "Export" and not exported.disabled
+    chats = ChatStore(data_dir / "chats.sqlite3")
+    text = export_markdown(chats.load(chats.chats()[0].id))
+    doc, start, end, highlighted = sources(app)[0]
+    assert text.startswith(f"# {GENEVA_QUESTION}\n\n**You:** {GENEVA_QUESTION}")
+    assert "Sherman" in text and "[^1]" in text
+    assert f"[^1]: {doc}, characters {start}–{end}: “{' '.join(highlighted.split())}”" in text
+
+
+def test_first_launch_ingests_the_seeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITECHAT_DATA_DIR", str(tmp_path / "fresh"))
+    app = started()
+    assert app.status[0].label == "Sample documents added."
+    assert documents(app) == {RUSI: 21, GENEVA: 34}
+    ask(app, GENEVA_QUESTION)
+    assert "Sherman" in assistant_texts(app)[-1]
 
 
 def test_generated_answers_stream_from_an_openai_compatible_server(
@@ -135,8 +191,29 @@ def test_generated_answers_stream_from_an_openai_compatible_server(
     with FakeOpenAIServer(responder=overlap_responder) as server:
         monkeypatch.setenv("CITECHAT_ENGINE", "openai")
         monkeypatch.setenv("CITECHAT_OPENAI_BASE_URL", server.base_url)
-        app = ask(started(), "Who represented the United States at the Geneva talks?")
-        assert any("fake" not in c.value and "@ http://127.0.0.1" in c.value
+        app = started()
+        assert app.selectbox(key="engine").value == "openai"
+        assert any(f"gpt-4o-mini @ {server.base_url}" in plain(c.value)
                    for c in app.sidebar.caption)
+        ask(app, GENEVA_QUESTION)
     assert server.requests and server.requests[-1]["stream"] is True
-    assert app.expander and "Geneva" in assistant_texts(app)[-1]
+    assert "Geneva" in assistant_texts(app)[-1] and sources(app)
+
+
+def test_model_markup_is_not_rendered(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeOpenAIServer() as server:
+        server.enqueue("Wendy Sherman [1]. ![x](http://127.0.0.1:9/leak.png) <b>x</b>")
+        monkeypatch.setenv("CITECHAT_ENGINE", "openai")
+        monkeypatch.setenv("CITECHAT_OPENAI_BASE_URL", server.base_url)
+        app = ask(started(), GENEVA_QUESTION)
+    answer = assistant_texts(app)[-1]
+    assert "Sherman" in answer and "](" not in answer and "<b>" not in answer
+
+
+def test_unreachable_model_is_one_clear_error(data_dir: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeOpenAIServer(fail_with=500) as server:
+        monkeypatch.setenv("CITECHAT_ENGINE", "openai")
+        monkeypatch.setenv("CITECHAT_OPENAI_BASE_URL", server.base_url)
+        app = ask(started(), GENEVA_QUESTION)
+    assert app.chat_message[-1].error and not app.expander
