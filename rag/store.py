@@ -9,15 +9,18 @@ written *after* its chunks and its old chunks are deleted after that, so the ent
 commit point: chunks whose (doc, hash) no entry vouches for are leftovers of an
 interrupted write, invisible to reads and removed by `repair()`. The BM25 index is
 derived from the vouched-for chunks and rebuilt whenever the set of documents changes
-(fingerprint). It does not embed (callers pass vectors) and does not lock (see
-pipeline.py).
+(fingerprint) or its rows disagree with the chunk counts the entries record, so it
+follows writes made by other processes on the same server. It does not embed (callers
+pass vectors) and does not lock (see pipeline.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,18 +220,37 @@ class Store:
     # -- reads -----------------------------------------------------------------------
 
     def fingerprint(self) -> str:
-        pairs = sorted((d.name, d.content_hash) for d in self.list_documents())
+        return self._fingerprint(self.list_documents())
+
+    def _fingerprint(self, infos: Sequence[DocInfo]) -> str:
+        pairs = sorted((d.name, d.content_hash) for d in infos)
         return hashlib.sha256(json.dumps([self.embedder_id, pairs]).encode()).hexdigest()[:24]
 
     def table(self) -> ChunkTable:
-        """The live chunks and their BM25 index, rebuilt only if documents changed."""
-        fingerprint = self.fingerprint()
-        if self._table is None or self._table.fingerprint != fingerprint:
-            self._table = self._load_table(fingerprint) or self._build_table(fingerprint)
-        return self._table
+        """The live chunks and their BM25 index, rebuilt only if documents changed.
 
-    def _fetch_live_chunks(self) -> list[tuple[str, dict, str]]:
-        live = {(d.name, d.content_hash) for d in self.list_documents()}
+        A table (cached on disk, or just read) whose rows disagree with the documents'
+        chunk counts is read again: another process committed in between. If they still
+        disagree after a few tries it is used but not cached on disk."""
+        for _ in range(3):
+            infos = self.list_documents()
+            fingerprint = self._fingerprint(infos)
+            if self._table is not None and self._table.fingerprint == fingerprint:
+                return self._table
+            expected = Counter({d.name: d.chunks for d in infos})
+            table = self._load_table(fingerprint)
+            if table is None or Counter(table.docs.tolist()) != expected:
+                table = self._build_table(fingerprint, infos)
+                if Counter(table.docs.tolist()) != expected:
+                    continue
+                self._save_table(table)
+            self._table = table
+            return table
+        self._table = table
+        return table
+
+    def _fetch_live_chunks(self, infos: Sequence[DocInfo]) -> list[tuple[str, dict, str]]:
+        live = {(d.name, d.content_hash) for d in infos}
         rows: list[tuple[str, dict, str]] = []
         offset = 0
         while True:
@@ -243,8 +265,8 @@ class Store:
         rows.sort(key=lambda row: (row[1]["doc"], row[1]["start"]))
         return rows
 
-    def _build_table(self, fingerprint: str) -> ChunkTable:
-        rows = self._fetch_live_chunks()
+    def _build_table(self, fingerprint: str, infos: Sequence[DocInfo]) -> ChunkTable:
+        rows = self._fetch_live_chunks(infos)
         texts = [text for _, _, text in rows]
         indexed = [f"{m.get('context', '')} {text}" for _, m, text in rows]
         table = ChunkTable(
@@ -255,30 +277,34 @@ class Store:
             np.array([m.get("weight", 1.0) for _, m, _ in rows], dtype=np.float32),
             texts, LexicalIndex.build(indexed),
         )
-        self._save_table(table)
         return table
 
     def _save_table(self, table: ChunkTable) -> None:
+        # written aside, then renamed: a process killed mid-write leaves no half cache
         folder = self.cache_dir / table.fingerprint
+        staging = self.cache_dir / f".{table.fingerprint}.{os.getpid()}"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            table.lexical.save(folder / "bm25")
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            table.lexical.save(staging / "bm25")
             rows = {"ids": table.ids, "docs": table.docs.tolist(), "starts": table.starts.tolist(),
                     "ends": table.ends.tolist(), "weights": table.weights.tolist(),
                     "texts": table.texts}
-            (folder / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
+            (staging / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
+            shutil.rmtree(folder, ignore_errors=True)
+            staging.rename(folder)
             for stale in self.cache_dir.iterdir():
                 if stale.name != table.fingerprint:
                     shutil.rmtree(stale, ignore_errors=True)
         except OSError:
-            pass  # the cache only saves start-up time; without it we rebuild
+            shutil.rmtree(staging, ignore_errors=True)  # the cache only saves start-up time
 
     def _load_table(self, fingerprint: str) -> ChunkTable | None:
         folder = self.cache_dir / fingerprint
         try:
             rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
             lexical = LexicalIndex.load(folder / "bm25", len(rows["ids"]))
-        except (OSError, ValueError, KeyError):
+        except Exception:  # missing, unreadable or foreign: rebuilt from the store
             return None
         return ChunkTable(
             fingerprint, rows["ids"], np.array(rows["docs"], dtype=object),

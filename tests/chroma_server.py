@@ -2,7 +2,8 @@
 temporary path, from the same virtualenv as the test run.
 
 `running_server` starts it, waits for its heartbeat and always stops it (on Linux the
-server is also told to die with the test process, should that be killed outright).
+server is also told to die with the test process, should that be killed outright); started
+again on the same folder, it serves the same data.
 `copy_collection` clones a citechat collection on the server, so tests that write can each
 have their own copy of a collection seeded once. It does not manage several servers or
 authentication.
@@ -31,6 +32,7 @@ class ChromaServer:
     url: str
     path: Path
     log: Path
+    process: subprocess.Popen  # for tests that crash the server on purpose
 
 
 def _free_port() -> int:
@@ -77,9 +79,10 @@ def running_server(folder: Path) -> Iterator[ChromaServer]:
                 tail = log.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"chroma run did not start on {url}:\n{tail}")
             time.sleep(0.1)
-        yield ChromaServer(url, folder / "db", log)
+        yield ChromaServer(url, folder / "db", log, process)
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

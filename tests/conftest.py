@@ -83,7 +83,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
         yield server
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])
 def mode(request: pytest.FixtureRequest) -> str:
     """Where the store lives: a data directory, or the session's Chroma server."""
     return request.param

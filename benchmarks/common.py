@@ -1,0 +1,91 @@
+"""What every benchmark shares: timing, medians and percentiles, the peak memory of a
+process, running a measurement in a child process, the SQuAD data, and where results and
+plots go. Benchmarks record figures; they never assert."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+SHARED = ROOT.parent / "shared"
+SQUAD = SHARED / "bench/squad2-dev-5articles.json"
+DEV = SHARED / "eval/dev.jsonl"
+
+
+def interleaved(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[float]]:
+    """Wall-clock seconds of `repeats` calls of each function, taken in turn (a, b, c,
+    a, b, c, ...) so that a burst of load on a shared machine hits all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            started = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - started)
+    return times
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (`share` in 0..1)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def p50_p95_ms(values: list[float]) -> dict[str, float]:
+    return {"p50_ms": round(median(values) * 1000, 2),
+            "p95_ms": round(percentile(values, 0.95) * 1000, 2), "n": len(values)}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not getrusage's ru_maxrss: Linux
+    carries that over from the parent across fork and exec, so a child started by a big
+    parent would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource  # not Linux: the best we have
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(module: str, *args: str, timeout: float = 1800) -> dict[str, Any]:
+    """Run `python -m module args` and return the JSON it prints last: a measurement in
+    its own process, so its peak memory is its own."""
+    done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@lru_cache(maxsize=1)
+def squad_data() -> list[dict]:
+    """SQuAD 2.0's articles (`data` of the JSON)."""
+    return json.loads(SQUAD.read_text(encoding="utf-8"))["data"]
+
+
+def squad_paragraphs() -> list[str]:
+    return [p["context"] for article in squad_data() for p in article["paragraphs"]]
+
+
+def dev_items() -> list[dict]:
+    return [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def save_plot(fig: Any, name: str) -> str:
+    DOCS.mkdir(exist_ok=True)
+    fig.savefig(DOCS / name, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return name

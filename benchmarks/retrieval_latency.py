@@ -1,0 +1,163 @@
+"""Retrieval latency and memory at 1k, 10k and 100k chunks: citechat's hybrid retrieval
+(BM25 + chunk vectors + sentence vectors, fused) against a plain Chroma dense query on the
+same collection, both timed including the query embedding (uncached, real model).
+
+The corpus is synthetic: chunks of ~400 characters (citechat's default chunk size) made
+of three SQuAD 2.0 sentences drawn at random, 50 chunks to a document, one sentence vector
+per sentence as ingest makes them. The vectors are random unit vectors, written through
+`rag.store.Store.put`: embedding 100k chunks and 300k sentences would take hours on two
+cores, and latency does not depend on what the vectors mean (random vectors are, if
+anything, harder for HNSW than real ones). Each size runs in its own process
+(`python -m benchmarks.retrieval_latency SIZE QUERIES`) so its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import interleaved, median, p50_p95_ms, peak_rss_mb, squad_data
+from rag.chunking import chunk_id
+from rag.documents import content_hash
+from rag.embedding import OnnxEmbedder
+from rag.retrieval import Fusion, _lexical_ranking, retrieve
+from rag.sentences import sentence_spans
+from rag.store import Store, connect
+from rag.types import Chunk, Document
+
+CHUNKS_PER_DOC = 50
+SENTENCES_PER_CHUNK = 3
+K, BUDGET = 5, 4000  # what Pipeline.ask asks for by default
+
+
+class Uncached:
+    """The real embedder with its query cache bypassed, so every query is embedded."""
+
+    model_id = "bench/random-vectors"
+
+    def __init__(self) -> None:
+        self.inner = OnnxEmbedder()
+
+    def embed(self, texts):
+        return self.inner.embed(texts)
+
+    def embed_query(self, text):
+        return self.inner._embed_batch([text])[0]
+
+
+def squad_text() -> tuple[list[str], list[str]]:
+    """SQuAD's sentences (40-250 characters) and its questions."""
+    contexts = [p["context"] for a in squad_data() for p in a["paragraphs"]]
+    sentences = [c[s:e] for c in contexts for s, e in sentence_spans(c) if 40 <= e - s <= 250]
+    questions = [q["question"] for a in squad_data() for p in a["paragraphs"] for q in p["qas"]]
+    return sentences, questions
+
+
+def unit_vectors(rng: np.random.Generator, count: int) -> np.ndarray:
+    vectors = rng.standard_normal((count, 384)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def synthetic_document(name: str, chunks: int, sentences: list[str], pick: random.Random
+                       ) -> tuple[Document, list[Chunk], list[tuple[str, Chunk]]]:
+    """A document of `chunks` paragraphs, one chunk each, and each chunk's sentences;
+    offsets exact, as chunking would produce them."""
+    paragraphs = [[pick.choice(sentences) for _ in range(SENTENCES_PER_CHUNK)]
+                  for _ in range(chunks)]
+    text = "\n\n".join(" ".join(p) for p in paragraphs)
+    doc = Document(name, text, content_hash(text))
+    found, parts, offset = [], [], 0
+    for paragraph in paragraphs:
+        end = offset + len(" ".join(paragraph))
+        chunk = Chunk(chunk_id(doc, offset, end), name, offset, end, text[offset:end])
+        found.append(chunk)
+        for sentence in paragraph:
+            parts.append((chunk.id, Chunk(chunk_id(doc, offset, offset + len(sentence)), name,
+                                          offset, offset + len(sentence), sentence)))
+            offset += len(sentence) + 1
+        offset = end + 2
+    return doc, found, parts
+
+
+def build(store: Store, size: int, sentences: list[str], seed: int = 1) -> float:
+    """Fill the store with `size` synthetic chunks; returns seconds spent."""
+    rng, pick = np.random.default_rng(seed), random.Random(seed)
+    started = time.perf_counter()
+    for first in range(0, size, CHUNKS_PER_DOC):
+        doc, chunks, parts = synthetic_document(f"synthetic-{first // CHUNKS_PER_DOC:05d}.txt",
+                                                min(CHUNKS_PER_DOC, size - first), sentences,
+                                                pick)
+        store.put(doc, chunks, unit_vectors(rng, len(chunks)), [1.0] * len(chunks),
+                  [""] * len(chunks), parts, unit_vectors(rng, len(parts)))
+    return time.perf_counter() - started
+
+
+def stages(store: Store, embedder: Uncached, query: str) -> dict[str, float]:
+    """Seconds spent in each step of a hybrid retrieval, timed one by one."""
+    fusion, spent = Fusion(), {}
+
+    def step(name, fn):
+        started = time.perf_counter()
+        value = fn()
+        spent[name] = time.perf_counter() - started
+        return value
+
+    vector = step("embed query", lambda: embedder.embed_query(query))
+    table = step("freshness check (table)", store.table)
+    step("BM25", lambda: _lexical_ranking(table, query, fusion.candidates, None))
+    step("chunk vectors", lambda: store.dense_search(vector, fusion.candidates))
+    step("sentence vectors", lambda: store.sentence_search(vector, 3 * fusion.candidates))
+    return spent
+
+
+def folder_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+
+
+def measure(size: int, queries: int) -> dict:
+    sentences, questions = squad_text()
+    asked = random.Random(2).sample(questions, queries)
+    embedder = Uncached()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        store = Store(connect(None, folder), "bench", embedder.model_id, folder)
+        insert_s = build(store, size, sentences)
+        started = time.perf_counter()
+        store.table()
+        bm25_s = time.perf_counter() - started
+        for query in asked[:3]:  # warm: model, HNSW indexes and BM25 loaded
+            retrieve(store, embedder, query, K, budget_chars=BUDGET)
+        hybrid, plain, steps = [], [], []
+        for n, query in enumerate(asked):
+            calls = {
+                "hybrid": lambda q=query: retrieve(store, embedder, q, K, budget_chars=BUDGET),
+                "plain": lambda q=query: store.chunks.query(
+                    query_embeddings=[embedder.embed_query(q)], n_results=K),
+            }
+            if n % 2:  # alternate which goes first
+                calls = dict(reversed(calls.items()))
+            times = interleaved(calls, 1)
+            hybrid += times["hybrid"]
+            plain += times["plain"]
+            steps.append(stages(store, embedder, query))
+        result = {
+            "chunks": store.chunks.count(), "sentences": store.sentences.count(),
+            "documents": len(store.list_documents()), "insert_s": round(insert_s, 1),
+            "bm25_build_s": round(bm25_s, 2), "disk_mb": round(folder_mb(folder)),
+            "hybrid": p50_p95_ms(hybrid), "plain_chroma": p50_p95_ms(plain),
+            "ratio_p50": round(median(hybrid) / median(plain), 2),
+            "stages_p50_ms": {name: round(median([s[name] for s in steps]) * 1000, 2)
+                              for name in steps[0]},
+        }
+    result["peak_rss_mb"] = round(peak_rss_mb())
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(int(sys.argv[1]), int(sys.argv[2]))))
