@@ -77,8 +77,8 @@ def synthetic_document(name: str, chunks: int, sentences: list[str], pick: rando
         end = offset + len(" ".join(paragraph))
         chunk = Chunk(chunk_id(doc, offset, end), name, offset, end, text[offset:end])
         found.append(chunk)
-        for sentence in paragraph:
-            parts.append((chunk.id, Chunk(chunk_id(doc, offset, offset + len(sentence)), name,
+        for i, sentence in enumerate(paragraph):  # ids as chunking.sentences_of makes them
+            parts.append((chunk.id, Chunk(f"{chunk.id}-{i}", name,
                                           offset, offset + len(sentence), sentence)))
             offset += len(sentence) + 1
         offset = end + 2

@@ -137,9 +137,9 @@ def context_for(doc: Document, chunk: Chunk, title: str, max_chars: int = 200) -
 
 
 def sentences_of(doc: Document, chunk: Chunk) -> list[Chunk]:
-    """The chunk's sentences as chunk-like spans (ids stable like chunk ids)."""
+    """The chunk's sentences as chunk-like spans; a sentence's id is its chunk's id and
+    its position, so a sentence found by search names its chunk."""
     return [
-        Chunk(chunk_id(doc, chunk.start + s, chunk.start + e), doc.name, chunk.start + s,
-              chunk.start + e, chunk.text[s:e])
-        for s, e in sentence_spans(chunk.text)
+        Chunk(f"{chunk.id}-{i}", doc.name, chunk.start + s, chunk.start + e, chunk.text[s:e])
+        for i, (s, e) in enumerate(sentence_spans(chunk.text))
     ]

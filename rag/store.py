@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -119,6 +120,7 @@ class Store:
                 "model it was built with."
             )
         self._table: ChunkTable | None = None
+        self._table_generation: str | None = None  # the generation self._table was read at
         self._texts: dict[tuple[str, str], str] = {}
 
     # -- documents -------------------------------------------------------------------
@@ -187,6 +189,7 @@ class Store:
         stale = {"$and": [{"doc": doc.name}, {"hash": {"$ne": doc.content_hash}}]}
         self.chunks.delete(where=stale)
         self.sentences.delete(where=stale)
+        self._bump_generation()
 
     def delete(self, name: str) -> None:
         if self.document(name) is None:
@@ -194,6 +197,7 @@ class Store:
         self.documents.delete(ids=[_doc_id(name)])
         self.chunks.delete(where={"doc": name})
         self.sentences.delete(where={"doc": name})
+        self._bump_generation()
 
     def _orphans(self, collection, live: set[tuple[str, str]]) -> list[str]:
         orphans: list[str] = []
@@ -215,7 +219,17 @@ class Store:
             for part in self._batches(len(orphans)):
                 collection.delete(ids=orphans[part])
             removed += len(orphans)
+        if removed:
+            self._bump_generation()
         return removed
+
+    def _generation(self) -> str:
+        """A token every write changes: one cheap read of the docs collection's metadata."""
+        metadata = self.client.get_collection(self.documents.name).metadata or {}
+        return str(metadata.get("generation", ""))
+
+    def _bump_generation(self) -> None:
+        self.documents.modify(metadata={"generation": uuid.uuid4().hex})
 
     # -- reads -----------------------------------------------------------------------
 
@@ -231,7 +245,13 @@ class Store:
 
         A table (cached on disk, or just read) whose rows disagree with the documents'
         chunk counts is read again: another process committed in between. If they still
-        disagree after a few tries it is used but not cached on disk."""
+        disagree after a few tries it is used but not cached on disk. While the store's
+        generation (bumped by every write, from any process) is unchanged, the table is
+        used as is: a query should not pay for listing every document."""
+        generation = self._generation()
+        if self._table is not None and generation == self._table_generation:
+            return self._table
+        self._table_generation = generation
         for _ in range(3):
             infos = self.list_documents()
             fingerprint = self._fingerprint(infos)
@@ -321,18 +341,17 @@ class Store:
     def sentence_search(self, vector: np.ndarray, n: int,
                         docs: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, similarity of its best sentence) for the chunks holding the `n`
-        nearest sentences, best first."""
-        got = self._query(self.sentences, vector, n, docs, ["metadatas"])
+        nearest sentences, best first. A sentence's id is its chunk's id plus a suffix
+        (chunking.sentences_of), so no metadata has to be fetched."""
+        got = self._query(self.sentences, vector, n, docs, [])
         best: dict[str, float] = {}
-        for meta, distance in zip(got["metadatas"][0], got["distances"][0], strict=True):
-            best.setdefault(meta["chunk"], 1.0 - distance)  # results come nearest first
+        for sentence_id, distance in zip(got["ids"][0], got["distances"][0], strict=True):
+            best.setdefault(sentence_id.rpartition("-")[0], 1.0 - distance)  # nearest first
         return list(best.items())
 
     def _query(self, collection, vector: np.ndarray, n: int, docs: Sequence[str] | None,
                include: list[str]) -> dict:
-        count = collection.count()
-        if count == 0:
-            return {"ids": [[]], "distances": [[]], "metadatas": [[]]}
+        # n larger than the collection is fine: Chroma returns what there is
         where = {"doc": {"$in": list(docs)}} if docs else None
-        return collection.query(query_embeddings=[vector], n_results=min(n, count),
-                                where=where, include=["distances", *include])
+        return collection.query(query_embeddings=[vector], n_results=n, where=where,
+                                include=["distances", *include])
