@@ -22,7 +22,7 @@ from rag.embedding import Embedder, build_embedder
 from rag.engines.base import REFUSAL, Draft, Engine, TokenSink
 from rag.errors import CitechatError, DocumentNotFound, StoreBusy, StoreUnavailable
 from rag.retrieval import retrieve
-from rag.store import DocInfo, Store, connect
+from rag.store import DocInfo, Store, open_store
 from rag.types import Citation, Document, Passage, Response, Turn
 
 Status = Literal["added", "updated", "unchanged", "failed"]
@@ -65,8 +65,8 @@ class Pipeline:
     @classmethod
     def build(cls, settings: Settings, engine: Engine | None = None) -> Pipeline:
         embedder = build_embedder(settings)
-        client = connect(settings.chroma_url, settings.data_dir)
-        store = Store(client, settings.collection, embedder.model_id, settings.data_dir)
+        store = open_store(settings.chroma_url, settings.data_dir, settings.collection,
+                           embedder.model_id)
         return cls(settings, embedder, store, engine)
 
     @property
@@ -93,6 +93,7 @@ class Pipeline:
                 f"The store in {self.settings.data_dir} is busy: another citechat process has "
                 f"been writing to it for over {LOCK_WAIT_S:.0f} s.") from None
         try:
+            self.store.refresh()  # see what other processes wrote before writing after them
             yield
         finally:
             lock.release()

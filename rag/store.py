@@ -22,7 +22,7 @@ import os
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -64,9 +64,13 @@ class ChunkTable:
                      int(self.ends[row]), self.texts[row])
 
 
-def connect(chroma_url: str | None, data_dir: Path):
-    """A Chroma client: HttpClient for a server URL, PersistentClient otherwise."""
+def connect(chroma_url: str | None, data_dir: Path, fresh: bool = False):
+    """A Chroma client: HttpClient for a server URL, PersistentClient otherwise.
+
+    `fresh` drops this process's cached embedded system first: an embedded client does
+    not see what other processes wrote to the same folder after it opened it."""
     import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
     options = ChromaSettings(anonymized_telemetry=False)
@@ -80,6 +84,8 @@ def connect(chroma_url: str | None, data_dir: Path):
                 ssl=url.scheme == "https", settings=options,
             )
         data_dir.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            SharedSystemClient.clear_system_cache()
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=options)
     except StoreUnavailable:
         raise
@@ -88,40 +94,61 @@ def connect(chroma_url: str | None, data_dir: Path):
         raise StoreUnavailable(f"Cannot open the Chroma store at {where}: {exc}") from None
 
 
+def open_store(chroma_url: str | None, data_dir: Path, collection: str,
+               embedder_id: str) -> Store:
+    """The store for these settings, able to follow writes by other processes."""
+    return Store(connect(chroma_url, data_dir), collection, embedder_id, data_dir,
+                 reopen=lambda: connect(chroma_url, data_dir, fresh=True),
+                 generation_file=None if chroma_url else data_dir / f"{collection}.generation")
+
+
 def _doc_id(name: str) -> str:
     return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
 
 
 class Store:
-    def __init__(self, client, collection: str, embedder_id: str, cache_dir: Path) -> None:
-        self.client = client
+    def __init__(self, client, collection: str, embedder_id: str, cache_dir: Path,
+                 reopen: Callable[[], object] | None = None,
+                 generation_file: Path | None = None) -> None:
+        """`reopen` gives a fresh client; `generation_file` (embedded stores) is where
+        writers of every process leave their generation token, since an embedded client
+        cannot see other processes' writes until it is reopened."""
+        self.name = collection
         self.embedder_id = embedder_id
         self.cache_dir = cache_dir / "bm25" / collection
+        self.reopen = reopen
+        self.generation_file = generation_file
+        self._open(client)
+        self._table: ChunkTable | None = None
+        self._table_generation: str | None = None  # the generation self._table was read at
+        self._own_generation: str | None = None  # the last generation this store wrote
+        self._seen_generation = self._generation()  # what the open client reflects
+        self._texts: dict[tuple[str, str], str] = {}
+
+    def _open(self, client) -> None:
+        self.client = client
         self.batch = max(1, client.get_max_batch_size())
         try:
             self.chunks = client.get_or_create_collection(
-                collection, embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embedder": embedder_id},
+                self.name, embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedder": self.embedder_id},
             )
             self.sentences = client.get_or_create_collection(
-                f"{collection}-sentences", embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embedder": embedder_id},
+                f"{self.name}-sentences", embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedder": self.embedder_id},
             )
             self.documents = client.get_or_create_collection(
-                f"{collection}-docs", embedding_function=None
+                f"{self.name}-docs", embedding_function=None
             )
         except Exception as exc:
-            raise StoreUnavailable(f"Cannot open collection {collection!r}: {exc}") from None
+            raise StoreUnavailable(f"Cannot open collection {self.name!r}: {exc}") from None
         built_with = (self.chunks.metadata or {}).get("embedder")
-        if built_with != embedder_id:
+        if built_with != self.embedder_id:
             raise EmbeddingMismatch(
-                f"Collection {collection!r} was built with the embedding model {built_with!r}, "
-                f"not {embedder_id!r}; use another collection (CITECHAT_COLLECTION) or the "
-                "model it was built with."
+                f"Collection {self.name!r} was built with the embedding model {built_with!r}, "
+                f"not {self.embedder_id!r}; use another collection (CITECHAT_COLLECTION) or "
+                "the model it was built with."
             )
-        self._table: ChunkTable | None = None
-        self._table_generation: str | None = None  # the generation self._table was read at
-        self._texts: dict[tuple[str, str], str] = {}
 
     # -- documents -------------------------------------------------------------------
 
@@ -224,12 +251,36 @@ class Store:
         return removed
 
     def _generation(self) -> str:
-        """A token every write changes: one cheap read of the docs collection's metadata."""
+        """A token every write changes: one small file (embedded) or one cheap read of
+        the docs collection's metadata (server)."""
+        if self.generation_file is not None:
+            try:
+                return self.generation_file.read_text(encoding="utf-8")
+            except OSError:
+                return ""
         metadata = self.client.get_collection(self.documents.name).metadata or {}
         return str(metadata.get("generation", ""))
 
     def _bump_generation(self) -> None:
-        self.documents.modify(metadata={"generation": uuid.uuid4().hex})
+        token = uuid.uuid4().hex
+        self._own_generation = self._seen_generation = token
+        if self.generation_file is None:
+            self.documents.modify(metadata={"generation": token})
+            return
+        partial = self.generation_file.with_suffix(".tmp")
+        partial.write_text(token, encoding="utf-8")
+        partial.replace(self.generation_file)
+
+    def refresh(self) -> str:
+        """Reopen the client if another process wrote since this store last looked (an
+        embedded client would otherwise read stale vectors, and corrupt the store if it
+        then wrote); returns the current generation. Writers call it under their lock."""
+        generation = self._generation()
+        others_wrote = generation not in (self._seen_generation, self._own_generation)
+        if others_wrote and self.reopen is not None:
+            self._open(self.reopen())
+        self._seen_generation = generation
+        return generation
 
     # -- reads -----------------------------------------------------------------------
 
@@ -248,7 +299,7 @@ class Store:
         disagree after a few tries it is used but not cached on disk. While the store's
         generation (bumped by every write, from any process) is unchanged, the table is
         used as is: a query should not pay for listing every document."""
-        generation = self._generation()
+        generation = self.refresh()
         if self._table is not None and generation == self._table_generation:
             return self._table
         self._table_generation = generation

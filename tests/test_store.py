@@ -115,3 +115,32 @@ def test_bm25_cache_follows_the_documents(seeded, tmp_path: Path) -> None:
     assert table.fingerprint != first
     assert any("Zebras" in t for t in table.texts)
     assert seeded.retrieve("zebras savanna", k=1)[0].doc == "n.txt"
+
+
+def test_writes_by_another_process_are_followed(seeded, tmp_path: Path) -> None:
+    """The app keeps one store open for hours; a `citechat ingest` run beside it must show
+    up in its next answer, and must not break its reads (an embedded Chroma client does
+    not see other processes' writes until it is reopened)."""
+    import os
+    import subprocess
+    import sys
+
+    assert seeded.retrieve("Antonov Shoygu Mattis", k=1)[0].doc == RUSI  # index loaded
+    write(tmp_path / "new", "zebra.txt", "The zebra census near Nairobi counted 1042 animals.")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITECHAT_")}
+    env.update({"CITECHAT_DATA_DIR": str(seeded.settings.data_dir),
+                "CITECHAT_COLLECTION": seeded.settings.collection,
+                "CITECHAT_CHROMA_URL": seeded.settings.chroma_url or ""})
+    done = subprocess.run([sys.executable, "-m", "rag", "ingest", str(tmp_path / "new")],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert seeded.retrieve("zebra census Nairobi", k=1)[0].doc == "zebra.txt"
+    assert "1042" in seeded.ask("How many animals did the zebra census near Nairobi count?").answer
+    assert seeded.retrieve("Antonov Shoygu Mattis", k=1)[0].doc == RUSI
+    # and this process may write after the other one without harm
+    assert seeded.ingest_bytes("okapi.txt", b"Okapis live in the Ituri forest.").status == "added"
+    assert seeded.retrieve("okapis Ituri forest", k=1)[0].doc == "okapi.txt"
+    table = seeded.store.table()
+    found = seeded.store.chunks.get(ids=table.ids, include=["embeddings"])
+    nearest = seeded.store.chunks.query(query_embeddings=found["embeddings"], n_results=1)
+    assert [hit[0] for hit in nearest["ids"]] == found["ids"]  # every vector finds itself
