@@ -45,11 +45,16 @@ class Resolved:
     dropped: int  # marker numbers that pointed at no source
 
 
+def _bounded(digits: str) -> int:
+    """The number, or one too large to cite anything (int() refuses 4,300+ digits)."""
+    return int(digits) if len(digits) <= 9 else 10**9
+
+
 def _numbers(body: str) -> list[int]:
     numbers: list[int] = []
     for part in body.split(","):
         low, _, high = re.sub(r"\s*[-–—]\s*", "-", part.strip()).partition("-")
-        a, b = int(low), int(high or low)
+        a, b = _bounded(low), _bounded(high or low)
         numbers += list(range(a, b + 1)) if 0 <= b - a <= MAX_RANGE else [a, b]
     return numbers
 

@@ -47,30 +47,38 @@ def load_items(path: Path) -> list[dict[str, Any]]:
     return items
 
 
-def normalised_with_offsets(text: str) -> tuple[str, list[int]]:
+def normalised_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
     """NFKC text with runs of whitespace folded to one space, and for each of its
-    characters the offset in `text` it came from."""
+    characters the span of `text` it came from. A base character and the combining marks
+    after it are normalised together, so "e" + U+0301 becomes "é" as in the quote."""
     chars: list[str] = []
-    offsets: list[int] = []
-    for offset, ch in enumerate(text):
-        for piece in unicodedata.normalize("NFKC", ch):
+    starts: list[int] = []
+    ends: list[int] = []
+    offset = 0
+    while offset < len(text):
+        end = offset + 1
+        while end < len(text) and unicodedata.combining(text[end]):
+            end += 1
+        for piece in unicodedata.normalize("NFKC", text[offset:end]):
             if piece.isspace():
                 if chars and chars[-1] == " ":
                     continue
                 piece = " "
             chars.append(piece)
-            offsets.append(offset)
-    return "".join(chars), offsets
+            starts.append(offset)
+            ends.append(end)
+        offset = end
+    return "".join(chars), starts, ends
 
 
 def locate(quote: str, text: str) -> tuple[int, int] | None:
     """The exact span of `text` that `quote` matches after normalisation, if any."""
-    folded, offsets = normalised_with_offsets(text)
+    folded, starts, ends = normalised_with_offsets(text)
     wanted = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", quote)).strip()
     found = folded.find(wanted)
     if found < 0 or not wanted:
         return None
-    return offsets[found], offsets[found + len(wanted) - 1] + 1
+    return starts[found], ends[found + len(wanted) - 1]
 
 
 def _covered(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> float:
