@@ -91,3 +91,15 @@ def test_context_names_the_previous_sentence_and_title() -> None:
     chunk = chunk_document(document, 400)[0].__class__("i", "d.txt", start, len(text),
                                                         text[start:])
     assert context_for(document, chunk, title_of(document)) == "A Title Of Note Antonov spoke."
+
+
+@pytest.mark.parametrize(("text", "size", "overlap"), [
+    ("                                    000000000000 0 ", 50, 2),  # tail repeated as overlap
+    ("alpha alpha alpha alpha alpha alpha alpha Gamma. alpha", 50, 25),
+    ("alpha alpha alpha alpha alpha alpha alpha alpha alpha alpha", 50, 0),
+])
+def test_repeated_text_keeps_true_offsets(text: str, size: int, overlap: int) -> None:
+    chunks = chunk_document(doc(text), size, overlap)
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    covered = {i for c in chunks for i in range(c.start, c.end)}
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
