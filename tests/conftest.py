@@ -9,6 +9,7 @@ test in collections of its own."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -160,3 +161,23 @@ def seeded(tmp_path: Path, mode: str, request: pytest.FixtureRequest,
 def dev_items() -> list[dict]:
     return [json.loads(line) for line in DEV_EVAL.read_text(encoding="utf-8").splitlines()
             if line.strip()]
+
+
+def pdf_with_text(text: str) -> bytes:
+    """A one-page PDF whose text layer says `text`."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+                             NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+    stream = DecodedStreamObject()
+    stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -5,6 +5,8 @@ import pytest
 from rag.documents import find_files, parse, safe_name
 from rag.errors import UnreadableDocument, UnsupportedFormat
 
+from conftest import pdf_with_text
+
 
 def test_text_is_kept_exactly_including_non_breaking_spaces() -> None:
     data = "Caf\u00e9\u00a0society.\r\nLine two.".encode()
@@ -22,29 +24,9 @@ def test_html_keeps_text_and_drops_scripts() -> None:
     assert "alert" not in text and "Heading" in text and "Body" in text
 
 
-def make_pdf(text: str) -> bytes:
-    from io import BytesIO
-
-    from pypdf import PdfWriter
-    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
-
-    writer = PdfWriter()
-    page = writer.add_blank_page(612, 792)
-    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
-                             NameObject("/Subtype"): NameObject("/Type1"),
-                             NameObject("/BaseFont"): NameObject("/Helvetica")})
-    page[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
-    stream = DecodedStreamObject()
-    stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
-    page[NameObject("/Contents")] = writer._add_object(stream)
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def test_pdf_text_is_extracted() -> None:
-    assert "Peacekeepers in Ukraine" in parse("r.pdf", make_pdf("Peacekeepers in Ukraine")).text
+    pdf = pdf_with_text("Peacekeepers in Ukraine")
+    assert "Peacekeepers in Ukraine" in parse("r.pdf", pdf).text
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ import pytest
 
 from rag.pipeline import Pipeline
 
-from conftest import GENEVA, RUSI
+from conftest import GENEVA, RUSI, pdf_with_text
 
 SEED = 1123
 LIMIT_MB = 0.5  # CITECHAT_MAX_FILE_MB for these tests: "huge" starts at 500 KB
@@ -60,25 +60,6 @@ class Corpus:
 
     def bad(self, kind: str) -> list[Sample]:
         return [s for s in self.samples if s.kind == kind]
-
-
-def pdf_with_text(text: str) -> bytes:
-    from pypdf import PdfWriter
-    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
-
-    writer = PdfWriter()
-    page = writer.add_blank_page(612, 792)
-    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
-                             NameObject("/Subtype"): NameObject("/Type1"),
-                             NameObject("/BaseFont"): NameObject("/Helvetica")})
-    page[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
-    stream = DecodedStreamObject()
-    stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
-    page[NameObject("/Contents")] = writer._add_object(stream)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def blank_pdf(password: str | None = None, algorithm: str = "RC4-128") -> bytes:
