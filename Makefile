@@ -33,6 +33,8 @@ test: setup browser
 	$(BIN)/ruff check rag tests app.py
 	$(BIN)/python -m pytest
 
+# Regenerates docs/benchmarks.md, docs/benchmarks.json and docs/bench-*.png (under 30 min
+# on 2 cores); `$(BIN)/python -m benchmarks.run --quick` does it in a few minutes.
 bench: setup browser
 	$(BIN)/python -m benchmarks.run
 

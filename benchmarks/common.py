@@ -48,16 +48,32 @@ def p50_p95_ms(values: list[float]) -> dict[str, float]:
             "p95_ms": round(percentile(values, 0.95) * 1000, 2), "n": len(values)}
 
 
+def _status_mb(field: str) -> float | None:
+    try:
+        lines = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024  # reported in KiB
+    return None
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory (VmHWM). Not getrusage's ru_maxrss: Linux
     carries that over from the parent across fork and exec, so a child started by a big
     parent would report the parent's peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource  # not Linux: the best we have
+    peak = _status_mb("VmHWM")
+    if peak is None:  # not Linux: the best there is
+        import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (VmRSS), or 0 where /proc is missing."""
+    return _status_mb("VmRSS") or 0.0
 
 
 def run_child(module: str, *args: str, timeout: float = 1800) -> dict[str, Any]:

@@ -1,39 +1,50 @@
-"""Retrieval quality and refusals, all systems in one run with the same embedder.
+"""Retrieval quality and refusals, every system in one run with the same embedder.
 
-On SQuAD 2.0 (5 dev articles, one file per article) and on ../shared/eval/dev.jsonl:
-the share of answerable questions whose gold answer lies inside the retrieved context,
-at budgets of 4,000 and 2,000 characters, for
-  (a) the LangChain tutorial pipeline: RecursiveCharacterTextSplitter(1000, 200), dense
-      top-4 (taken in rank order while it fits the budget),
-  (b) citechat dense-only (chunk and sentence vectors), (c) BM25-only, (d) citechat hybrid.
-Then the extractive engine's refusal accuracy on SQuAD's unanswerable questions and its
-false-refusal rate on the answerable ones, across thresholds.
+On SQuAD 2.0 (5 dev articles, one file per article) and on ../shared/eval/dev.jsonl (the
+two seed documents): the share of answerable questions whose gold answer span lies
+inside the retrieved context (every character of it, across adjacent passages if need
+be) at budgets of 4,000 and 2,000 characters, for
+  (a) the LangChain tutorial pipeline: RecursiveCharacterTextSplitter(1000, 200) chunks in
+      Chroma, dense top-4 (in rank order while they fit the budget),
+  (b) citechat dense-only (chunk and sentence vectors), (c) BM25-only, (d) citechat
+      hybrid — (b)-(d) over citechat's chunks, filling the budget in rank order —
+  (e) citechat hybrid as `Pipeline.ask` calls it: at most k=5 passages within the budget,
+      spread over every document for a question about several (retrieve_each).
+Then the extractive engine's refusals against its threshold: the share of unanswerable
+questions refused (refusal accuracy) and of answerable ones refused (false refusals), on
+SQuAD 2.0 and on dev.jsonl's single-turn questions. Follow-up questions are left out.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import tempfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import SHARED
-from benchmarks.squad import Question, answer_in_context, write_articles
+from benchmarks.common import ROOT, SQUAD, dev_items
+from benchmarks.squad import Question, answer_covered, covered, write_articles
 from rag.config import load_settings
 from rag.engines.extractive import DEFAULT_THRESHOLD
 from rag.evaluation import locate
 from rag.pipeline import Pipeline
-from rag.retrieval import Fusion, fused_rows
+from rag.retrieval import Fusion, fused_rows, is_cross_document, retrieve_each
+from rag.types import Passage
 
 BUDGETS = (4000, 2000)
+THRESHOLDS = np.round(np.arange(0.0, 1.001, 0.02), 3)
 Span = tuple[str, int, int]
 Ranker = Callable[[str], list[Span]]  # question -> spans in rank order
+System = Callable[[str, int], list[Span]]  # (question, budget) -> the context's spans
+Case = tuple[str, str, Callable[[list[Span]], bool]]  # id, question, is it answered by spans
 
 
 def within_budget(spans: list[Span], budget: int) -> list[Span]:
+    """Spans taken in rank order, skipping any that would overflow the budget (as
+    rag.retrieval.retrieve does)."""
     chosen, used = [], 0
     for doc, start, end in spans:
         if used + end - start <= budget:
@@ -42,13 +53,34 @@ def within_budget(spans: list[Span], budget: int) -> list[Span]:
     return chosen
 
 
+def filling(rank: Ranker) -> System:
+    """A system that fills the budget from a ranking (ranked once for both budgets)."""
+    ranked = lru_cache(maxsize=4)(rank)
+    return lambda question, budget: within_budget(ranked(question), budget)
+
+
 def citechat_ranker(pipeline: Pipeline, fusion: Fusion) -> Ranker:
     def rank(question: str) -> list[Span]:
         table = pipeline.store.table()
         return [(str(table.docs[r]), int(table.starts[r]), int(table.ends[r]))
                 for r, _ in fused_rows(pipeline.store, pipeline.embedder, question, None, fusion,
-                                       table)]
+                                      table)]
     return rank
+
+
+def ask_passages(pipeline: Pipeline, question: str, budget: int) -> list[Passage]:
+    """The passages `Pipeline.ask` answers from: k of them within the budget, spread over
+    every document for a question about several."""
+    if is_cross_document(question):
+        docs = [d.name for d in pipeline.documents()]
+        return retrieve_each(pipeline.store, pipeline.embedder, question, docs,
+                             pipeline.settings.k, budget)
+    return pipeline.retrieve(question, budget_chars=budget)
+
+
+def as_ask(pipeline: Pipeline) -> System:
+    return lambda question, budget: [(p.doc, p.start, p.end)
+                                     for p in ask_passages(pipeline, question, budget)]
 
 
 def langchain_tutorial_ranker(folder: Path, embedder, name: str) -> Ranker:
@@ -60,8 +92,8 @@ def langchain_tutorial_ranker(folder: Path, embedder, name: str) -> Ranker:
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200,
                                               add_start_index=True)
     client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
-    collection = client.create_collection(name, embedding_function=None,
-                                          metadata={"hnsw:space": "cosine"})
+    collection = client.get_or_create_collection(name, embedding_function=None,
+                                                 metadata={"hnsw:space": "cosine"})
     for path in sorted(folder.iterdir()):
         pieces = splitter.create_documents([path.read_text(encoding="utf-8")])
         collection.add(
@@ -76,76 +108,103 @@ def langchain_tutorial_ranker(folder: Path, embedder, name: str) -> Ranker:
     return rank
 
 
-def squad_hits(rankers: dict[str, Ranker], questions: list[Question]) -> dict:
-    scores = {}
-    for name, rank in rankers.items():
-        hits = {budget: 0 for budget in BUDGETS}
-        for question in questions:
-            ranked = rank(question.text)
-            for budget in BUDGETS:
-                hits[budget] += answer_in_context(question, within_budget(ranked, budget))
-        scores[name] = {str(b): round(hits[b] / len(questions), 4) for b in BUDGETS}
-    return scores
-
-
-def dev_hits(rankers: dict[str, Ranker], pipeline: Pipeline) -> dict:
-    items = [json.loads(line) for line in (SHARED / "eval/dev.jsonl").read_text().splitlines()]
-    golds = [(i["turns"][-1], [(g["doc"], *locate(g["quote"], pipeline.source_text(g["doc"])))
-                               for g in i["gold"]])
-             for i in items if i["gold"] and len(i["turns"]) == 1]
-    scores = {}
-    for name, rank in rankers.items():
-        shares = {budget: [] for budget in BUDGETS}
-        for question, quotes in golds:
-            ranked = rank(question)
-            for budget in BUDGETS:
-                spans = within_budget(ranked, budget)
-                for doc, start, end in quotes:
-                    inside = {i for d, s, e in spans if d == doc
-                              for i in range(max(s, start), min(e, end))}
-                    shares[budget].append(len(inside) >= 0.8 * (end - start))
-        scores[name] = {str(b): round(float(np.mean(shares[b])), 4) for b in BUDGETS}
-    return scores
-
-
-def refusal_curve(pipeline: Pipeline, questions: list[Question]) -> dict:
-    engine = pipeline.engine
-    confidence = np.array([engine.confidence(q.text, pipeline.retrieve(
-        q.text, budget_chars=4000)) for q in questions])
-    answerable = np.array([q.answerable for q in questions])
-    curve = [{"threshold": round(float(t), 3),
-              "refusal_accuracy": round(float((confidence[~answerable] < t).mean()), 4),
-              "false_refusals": round(float((confidence[answerable] < t).mean()), 4)}
-             for t in np.arange(0.0, 0.76, 0.025)]
-    at_default = min(curve, key=lambda c: abs(c["threshold"] - DEFAULT_THRESHOLD))
-    return {"curve": curve, "default": at_default, "threshold": DEFAULT_THRESHOLD}
-
-
-def rankers_for(pipeline: Pipeline, folder: Path, name: str) -> dict[str, Ranker]:
+def systems_for(pipeline: Pipeline, folder: Path, name: str) -> dict[str, System]:
     return {
-        "langchain_tutorial": langchain_tutorial_ranker(folder, pipeline.embedder, name),
-        "citechat_dense": citechat_ranker(pipeline, Fusion(lexical=0.0)),
-        "bm25": citechat_ranker(pipeline, Fusion(sentence=0.0, chunk=0.0)),
-        "citechat_hybrid": citechat_ranker(pipeline, Fusion()),
+        "langchain_tutorial": filling(
+            langchain_tutorial_ranker(folder, pipeline.embedder, name)),
+        "citechat_dense": filling(citechat_ranker(pipeline, Fusion(lexical=0.0))),
+        "bm25": filling(citechat_ranker(pipeline, Fusion(sentence=0.0, chunk=0.0))),
+        "citechat_hybrid": filling(citechat_ranker(pipeline, Fusion())),
+        "citechat_hybrid_k5": as_ask(pipeline),
     }
 
 
+def hit_rates(systems: dict[str, System], cases: list[Case], pipeline: Pipeline) -> dict:
+    """Per system and budget, the share of cases answered; and for the hybrid system's
+    misses, where the answer ranks among all fused candidates (None: not among them)."""
+    scores: dict = {}
+    missed: dict[str, list] = {str(b): [] for b in BUDGETS}
+    for name, system in systems.items():
+        hits = {budget: 0 for budget in BUDGETS}
+        for case_id, question, answered in cases:
+            for budget in BUDGETS:
+                hit = answered(system(question, budget))
+                hits[budget] += hit
+                if name == "citechat_hybrid" and not hit:
+                    missed[str(budget)].append(
+                        {"id": case_id, "rank": _answer_rank(pipeline, question, answered)})
+        scores[name] = {str(b): round(hits[b] / len(cases), 4) for b in BUDGETS}
+    scores["hybrid_misses"] = missed
+    return scores
+
+
+def _answer_rank(pipeline: Pipeline, question: str, answered) -> int | None:
+    """How many top fused candidates it takes to hold the answer, budget aside."""
+    ranked = citechat_ranker(pipeline, Fusion())(question)
+    return next((n for n in range(1, len(ranked) + 1) if answered(ranked[:n])), None)
+
+
+def squad_cases(questions: list[Question]) -> list[Case]:
+    return [(q.id, q.text, lambda spans, q=q: answer_covered(q, spans)) for q in questions]
+
+
+def dev_cases(pipeline: Pipeline) -> list[Case]:
+    """Answerable single-turn items; answered when every gold quote is covered."""
+    cases = []
+    for item in dev_items():
+        if item["unanswerable"] or len(item["turns"]) != 1 or not item["gold"]:
+            continue
+        golds = [(g["doc"], locate(g["quote"], pipeline.source_text(g["doc"])))
+                 for g in item["gold"]]
+
+        def answered(spans, golds=golds):
+            return all(covered(span, [(s, e) for d, s, e in spans if d == doc])
+                       for doc, span in golds)
+        cases.append((item["id"], item["turns"][0], answered))
+    return cases
+
+
+def refusal_curve(pipeline: Pipeline, questions: list[tuple[str, bool]]) -> dict:
+    """Refusal accuracy and false refusals against the threshold, from each question's
+    confidence over the passages `ask` would retrieve. (question, answerable) pairs."""
+    engine = pipeline.engine
+    budget = pipeline.settings.context_chars
+    confidence = np.array([engine.confidence(q, ask_passages(pipeline, q, budget))
+                           for q, _ in questions])
+    answerable = np.array([a for _, a in questions])
+
+    def point(threshold: float) -> dict:
+        return {"threshold": round(float(threshold), 3),
+                "refusal_accuracy": round(float((confidence[~answerable] < threshold).mean()), 4),
+                "false_refusals": round(float((confidence[answerable] < threshold).mean()), 4)}
+    return {"answerable": int(answerable.sum()), "unanswerable": int((~answerable).sum()),
+            "curve": [point(t) for t in THRESHOLDS], "default": point(DEFAULT_THRESHOLD),
+            "threshold": DEFAULT_THRESHOLD}
+
+
 def run(quick: bool) -> dict:
-    squad_json = SHARED / "bench/squad2-dev-5articles.json"
-    seeds_folder = Path(__file__).resolve().parents[1] / "seeds"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        questions = write_articles(squad_json, folder / "articles")
+        questions = write_articles(SQUAD, folder / "articles")
         squad = Pipeline.build(load_settings(data_dir=folder / "squad"))
         squad.ingest([folder / "articles"])
         seeds = Pipeline.build(load_settings(data_dir=folder / "seeds"))
-        seeds.ingest([seeds_folder])
+        seeds.ingest([ROOT / "seeds"])
         answerable = [q for q in questions if q.answerable]
-        answerable = answerable[:150] if quick else answerable
-        sample = random.Random(3).sample(questions, 300) if quick else questions
+        asked = questions
+        if quick:
+            answerable = random.Random(3).sample(answerable, 150)
+            asked = random.Random(3).sample(questions, 300)
+        dev_refusals = [(i["turns"][0], not i["unanswerable"]) for i in dev_items()
+                        if len(i["turns"]) == 1]
         return {
             "squad_answerable": len(answerable),
-            "squad": squad_hits(rankers_for(squad, folder / "articles", "squad"), answerable),
-            "dev": dev_hits(rankers_for(seeds, seeds_folder, "seeds"), seeds),
-            "refusals": refusal_curve(squad, sample),
+            "dev_answerable": len(dev_cases(seeds)),
+            "squad": hit_rates(systems_for(squad, folder / "articles", "squad"),
+                               squad_cases(answerable), squad),
+            "dev": hit_rates(systems_for(seeds, ROOT / "seeds", "seeds"), dev_cases(seeds),
+                             seeds),
+            "refusals": {
+                "squad": refusal_curve(squad, [(q.text, q.answerable) for q in asked]),
+                "dev": refusal_curve(seeds, dev_refusals)},
         }

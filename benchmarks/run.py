@@ -1,77 +1,107 @@
-"""`make bench`: run every benchmark and write docs/benchmarks.md, docs/benchmarks.json and
-the plots beside them. `--quick` measures smaller sizes in a few minutes; `--only NAME`
-runs one part and keeps the others' figures from the last run."""
+"""`make bench`: run every benchmark, then write docs/benchmarks.json (the figures) and
+docs/benchmarks.md with its plots (benchmarks/report.py, from benchmarks/template.md).
+
+    python -m benchmarks.run              # everything, full sizes (< 30 min on 2 cores)
+    python -m benchmarks.run --quick      # smaller sizes and samples, a few minutes
+    python -m benchmarks.run --only quality --only answers
+                                          # these parts; the others' figures are kept
+    python -m benchmarks.run --report     # rewrite the report from docs/benchmarks.json
+
+A part that crashes is recorded as not measured and the others still run; the command
+then exits with 1. Slow figures never fail it: benchmarks record, they don't assert.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
+import os
 import platform
+import sys
 import time
+import traceback
 
-import numpy as np
-
-from benchmarks import answers, embedding, ingest, quality, report
+from benchmarks import answers, embedding, ingest, quality, report, scaling
 from benchmarks.common import DOCS, run_child
 
-PARTS = ("embedding", "retrieval", "ingest", "answers", "quality", "scaling", "claims")
+RESULTS = DOCS / "benchmarks.json"
 
 
 def retrieval(quick: bool) -> list[dict]:
-    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
-    return [run_child("benchmarks.retrieval_latency", str(size)) for size in sizes]
+    """Each size in its own process, so each peak RSS is that size's own. A size that
+    fails is left out (and said so); the smaller ones are kept."""
+    sizes, queries = ((1_000, 10_000), 30) if quick else ((1_000, 10_000, 100_000), 100)
+    found = []
+    for size in sizes:
+        try:
+            found.append(run_child("benchmarks.retrieval_latency", str(size), str(queries)))
+        except Exception as exc:  # a crash or a timeout: record it, keep what was measured
+            print(f"    {size:,} chunks failed: {exc}", file=sys.stderr, flush=True)
+            found.append({"chunks": size, "error": str(exc).strip().splitlines()[-1]})
+            continue
+        print(f"    {size:,} chunks: {json.dumps(found[-1])}", flush=True)
+    return found
 
 
-def scaling(quick: bool, latency: list[dict]) -> dict:
-    points = ingest.scaling(quick)
-    return {"ingest": points, "ingest_slope": slope([p["chunks"] for p in points],
-                                                    [p["seconds"] for p in points]),
-            "retrieval_slope": slope([r["chunks"] for r in latency],
-                                     [r["hybrid"]["p50_ms"] for r in latency])}
-
-
-def slope(xs: list[float], ys: list[float]) -> float:
-    """The exponent b of y ∝ x^b, fitted on log-log axes."""
-    return round(float(np.polyfit([math.log(x) for x in xs], [math.log(y) for y in ys], 1)[0]),
-                 2)
-
-
-def claims() -> dict:
+def claims(quick: bool) -> dict:
     from benchmarks.claims import build, evaluate
     from rag.embedding import OnnxEmbedder
 
     return evaluate(build(), OnnxEmbedder())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def _list(value) -> list | None:
+    """The retrieval sizes measured, unless that part failed (a dict with its error)."""
+    return [x for x in value if "error" not in x] if isinstance(value, list) else None
+
+
+STEPS = {"embedding": embedding.run, "retrieval": retrieval, "ingest": ingest.run,
+         "answers": answers.run, "quality": quality.run, "scaling": scaling.run,
+         "claims": claims}  # part -> run(quick)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes")
-    parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts")
+    parser.add_argument("--only", choices=list(STEPS), action="append", help="run only this part "
+                        "(repeatable); the other parts' figures are kept from the last run")
+    parser.add_argument("--report", action="store_true",
+                        help="only rewrite docs/benchmarks.md from docs/benchmarks.json")
     args = parser.parse_args()
-    stored = DOCS / "benchmarks.json"
-    results = json.loads(stored.read_text()) if args.only and stored.exists() else {}
-    wanted = args.only or PARTS
-    started = time.perf_counter()
-    steps = {"embedding": lambda: embedding.run(args.quick),
-             "retrieval": lambda: retrieval(args.quick),
-             "ingest": lambda: ingest.run(args.quick),
-             "answers": lambda: answers.run(args.quick),
-             "quality": lambda: quality.run(args.quick),
-             "scaling": lambda: scaling(args.quick, results["retrieval"]),
-             "claims": claims}
-    for part in PARTS:
-        if part in wanted:
-            print(f"… {part}", flush=True)
-            results[part] = steps[part]()
-    results["meta"] = {"quick": args.quick, "seconds": round(time.perf_counter() - started),
-                       "machine": f"{platform.machine()}, {platform.python_version()}, "
-                                  f"{__import__('os').cpu_count()} cores",
-                       "date": time.strftime("%Y-%m-%d")}
-    stored.write_text(json.dumps(results, indent=1))
+    keep = (args.only or args.report) and RESULTS.exists()
+    results = json.loads(RESULTS.read_text()) if keep else {}
+    runs = results.setdefault("runs", {})  # part -> how and when it was measured
+    failed = []
+    for part in [] if args.report else STEPS:
+        if args.only and part not in args.only:
+            continue
+        print(f"… {part}", flush=True)
+        started = time.perf_counter()
+        try:
+            results[part] = STEPS[part](args.quick)
+        except Exception:  # one broken part must not lose the others' figures
+            traceback.print_exc()
+            failed.append(part)
+            results[part] = {"error": traceback.format_exc(limit=1).strip().splitlines()[-1]}
+        seconds = round(time.perf_counter() - started)
+        runs[part] = {"quick": args.quick, "seconds": seconds, "date": time.strftime("%Y-%m-%d")}
+        print(f"  {part}: {seconds} s", flush=True)
+    sizes = _list(results.get("retrieval"))
+    if sizes and isinstance(results.get("scaling"), dict) and "error" not in results["scaling"]:
+        results["scaling"]["retrieval_slope"] = scaling.retrieval_slopes(sizes)
+    results["machine"] = (f"{platform.machine()}, Python {platform.python_version()}, "
+                          f"{os.cpu_count()} cores")
+    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
     report.write(results)
-    print(f"wrote {DOCS / 'benchmarks.md'} in {results['meta']['seconds']} s")
+    total = sum(r["seconds"] for r in runs.values())
+    print(f"wrote {RESULTS.relative_to(DOCS.parent)} and docs/benchmarks.md "
+          f"(the figures on it took {total} s to measure)")
+    if failed:
+        print(f"not measured: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -52,3 +52,22 @@ def answer_in_context(question: Question, spans: list[tuple[str, int, int]]) -> 
     """True when any gold answer lies wholly inside one retrieved span of its article."""
     return any(doc == question.doc and s <= a and b <= e
                for a, b in question.answers for doc, s, e in spans)
+
+
+def covered(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """True when the retrieved `spans` (of the same document) together cover every
+    character of `span`: an answer cut by a chunk boundary counts when both chunks came."""
+    start, end = span
+    reach = start
+    for s, e in sorted(spans):
+        if s <= reach < e:
+            reach = e
+        if reach >= end:
+            return True
+    return reach >= end
+
+
+def answer_covered(question: Question, spans: list[tuple[str, int, int]]) -> bool:
+    """True when any gold answer of the question is covered by the retrieved spans."""
+    mine = [(s, e) for doc, s, e in spans if doc == question.doc]
+    return any(covered(answer, mine) for answer in question.answers)
