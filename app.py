@@ -132,9 +132,6 @@ def show_message(pipeline: Pipeline, message: Message) -> None:
 def respond(pipeline: Pipeline, chats: ChatStore, chat: Chat, question: str,
             docs: list[str] | None, summarize: bool) -> None:
     """Answer (or summarize) under the question and save both; the page reruns after."""
-    chat_id = chat.id or chats.create()
-    st.session_state.chat_id = chat_id
-    chats.append(chat_id, "user", question)
     history = [Turn(m.response.get("standalone_question", ""), m.content)
                for m in chat.messages if m.response and not m.response.get("error")]
     scope = ", ".join(docs) if docs else "all documents"
@@ -142,6 +139,7 @@ def respond(pipeline: Pipeline, chats: ChatStore, chat: Chat, question: str,
         work = lambda sink: pipeline.summarize(docs, on_token=sink)  # noqa: E731
     else:
         work = lambda sink: pipeline.ask(question, history, docs, on_token=sink)  # noqa: E731
+    chat_id = save(chats, chat.id, question)
     with st.chat_message("assistant"):
         try:
             if pipeline.engine.name == "extractive":  # nothing to stream: it quotes
@@ -150,9 +148,24 @@ def respond(pipeline: Pipeline, chats: ChatStore, chat: Chat, question: str,
             else:
                 response = streamed(work)
         except CitechatError as exc:
-            chats.append(chat_id, "assistant", str(exc), {"error": True, "scope": scope})
+            save(chats, chat_id, question, str(exc), {"error": True, "scope": scope})
             return
-    chats.append(chat_id, "assistant", response.answer, response.to_dict() | {"scope": scope})
+    save(chats, chat_id, question, response.answer, response.to_dict() | {"scope": scope})
+
+
+def save(chats: ChatStore, chat_id: int, question: str, answer: str | None = None,
+         response: dict | None = None) -> int:
+    """Saves the question (`answer` None) or the reply to it in the open chat. A chat
+    deleted from another window meanwhile is started again under a new id, with the
+    question, so that nothing the user sees is lost. Returns the chat's id."""
+    role, content = ("user", question) if answer is None else ("assistant", answer)
+    if not (chat_id and chats.append(chat_id, role, content, response)):
+        chat_id = chats.create()
+        chats.append(chat_id, "user", question)
+        if answer is not None:
+            chats.append(chat_id, "assistant", answer, response)
+    st.session_state.chat_id = chat_id
+    return chat_id
 
 
 def sidebar_documents(pipeline: Pipeline) -> list[str] | None:

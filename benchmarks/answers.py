@@ -6,26 +6,18 @@ each on a fresh copy of the store."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from benchmarks.common import ROOT, dev_items, median, p50_p95_ms
 from rag.config import load_settings
 from rag.pipeline import Pipeline
+from tests.app_server import CHROMIUM, launch_chromium, running_app
 
 QUESTION = "Who represented the United States at the Geneva talks?"
 EXPECTED = "Sherman"  # in the answer to QUESTION
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 
 
 def questions() -> list[str]:
@@ -50,44 +42,15 @@ def warm_latency(data: Path, rounds: int) -> dict:
             "stages_p50_ms": {k: round(median(v), 1) for k, v in stages.items()}}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, started: float) -> None:
-    while True:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
-                return
-        except OSError:
-            if time.perf_counter() - started > 60:
-                raise TimeoutError("the app did not start in 60 s") from None
-            time.sleep(0.05)
-
-
 def launch_to_answer(data: Path) -> dict:
     """Seconds from `streamlit run` to the first cited answer on screen."""
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "CITECHAT_DATA_DIR": str(data)})
-    try:
-        _wait_healthy(url, server, started)
+    with running_app(data, data.parent / "streamlit.log") as url:
         healthy = time.perf_counter()
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                 args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright)
             try:
                 page = browser.new_page()
                 page.goto(url)
@@ -103,13 +66,6 @@ def launch_to_answer(data: Path) -> dict:
                 correct = EXPECTED in reply.inner_text()
             finally:
                 browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
     return {"healthy": healthy - started, "page_ready": ready - started,
             "answer": answered - ready, "total": answered - started, "correct": correct}
 

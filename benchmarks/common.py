@@ -16,9 +16,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-SHARED = ROOT.parent / "shared"
-SQUAD = SHARED / "bench/squad2-dev-5articles.json"
-DEV = SHARED / "eval/dev.jsonl"
+SQUAD = ROOT / "benchmarks/data/squad2-dev-5articles.json"
+DEV = ROOT / "eval/dev.jsonl"
 
 
 def interleaved(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[float]]:

@@ -1,15 +1,16 @@
 """Retrieval quality and refusals, every system in one run with the same embedder.
 
-On SQuAD 2.0 (5 dev articles, one file per article) and on ../shared/eval/dev.jsonl (the
+On SQuAD 2.0 (5 dev articles, one file per article) and on eval/dev.jsonl (the
 two seed documents): the share of answerable questions whose gold answer span lies
 inside the retrieved context (every character of it, across adjacent passages if need
 be) at budgets of 4,000 and 2,000 characters, for
   (a) the LangChain tutorial pipeline: RecursiveCharacterTextSplitter(1000, 200) chunks in
       Chroma, dense top-4 (in rank order while they fit the budget),
-  (b) citechat dense-only (chunk and sentence vectors), (c) BM25-only, (d) citechat
-      hybrid — (b)-(d) over citechat's chunks, filling the budget in rank order —
-  (e) citechat hybrid as `Pipeline.ask` calls it: at most k=5 passages within the budget,
-      spread over every document for a question about several (retrieve_each).
+  (b) citechat dense-only (chunk and sentence vectors), (c) BM25-only — (b) and (c) over
+      citechat's chunks, filling the budget in rank order — (d) citechat hybrid as it
+      ships (`rag.retrieval.retrieve` with no limit on passages: the fused ranking
+      filling the budget, each document in turn for a question about several),
+  (e) citechat hybrid as `Pipeline.ask` calls it: at most k=5 passages within the budget.
 Then the extractive engine's refusals against its threshold: the share of unanswerable
 questions refused (refusal accuracy) and of answerable ones refused (false refusals), on
 SQuAD 2.0 and on dev.jsonl's single-turn questions. Follow-up questions are left out.
@@ -31,7 +32,7 @@ from rag.config import load_settings
 from rag.engines.extractive import DEFAULT_THRESHOLD
 from rag.evaluation import locate
 from rag.pipeline import Pipeline
-from rag.retrieval import Fusion, fused_rows, is_cross_document, retrieve_each
+from rag.retrieval import Fusion, fused_rows
 from rag.types import Passage
 
 BUDGETS = (4000, 2000)
@@ -68,19 +69,16 @@ def citechat_ranker(pipeline: Pipeline, fusion: Fusion) -> Ranker:
     return rank
 
 
-def ask_passages(pipeline: Pipeline, question: str, budget: int) -> list[Passage]:
-    """The passages `Pipeline.ask` answers from: k of them within the budget, spread over
-    every document for a question about several."""
-    if is_cross_document(question):
-        docs = [d.name for d in pipeline.documents()]
-        return retrieve_each(pipeline.store, pipeline.embedder, question, docs,
-                             pipeline.settings.k, budget)
-    return pipeline.retrieve(question, budget_chars=budget)
+def ask_passages(pipeline: Pipeline, question: str, budget: int,
+                 k: int | None = None) -> list[Passage]:
+    """The passages `Pipeline.ask` answers from: k of them (the settings' k unless given)
+    within the budget, spread over every document for a question about several."""
+    return pipeline.retrieve(question, k=k, budget_chars=budget)
 
 
-def as_ask(pipeline: Pipeline) -> System:
+def as_ask(pipeline: Pipeline, k: int | None = None) -> System:
     return lambda question, budget: [(p.doc, p.start, p.end)
-                                     for p in ask_passages(pipeline, question, budget)]
+                                     for p in ask_passages(pipeline, question, budget, k)]
 
 
 def langchain_tutorial_ranker(folder: Path, embedder, name: str) -> Ranker:
@@ -114,7 +112,7 @@ def systems_for(pipeline: Pipeline, folder: Path, name: str) -> dict[str, System
             langchain_tutorial_ranker(folder, pipeline.embedder, name)),
         "citechat_dense": filling(citechat_ranker(pipeline, Fusion(lexical=0.0))),
         "bm25": filling(citechat_ranker(pipeline, Fusion(sentence=0.0, chunk=0.0))),
-        "citechat_hybrid": filling(citechat_ranker(pipeline, Fusion())),
+        "citechat_hybrid": as_ask(pipeline, k=10_000),
         "citechat_hybrid_k5": as_ask(pipeline),
     }
 

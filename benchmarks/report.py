@@ -302,18 +302,18 @@ def _ingest(r: dict) -> str:
         f"| {g['speedup_changed']}× faster | {_counts(g['changed'])} |", "",
         "An unchanged file costs reading it and one lookup of its stored hash; a changed one "
         "is chunked, embedded and written again, and its old chunks dropped. Every ingest "
-        "first scans the store for leftovers of an interrupted write (`Store.repair`), a "
-        "cost that grows with the store, not with what changed" + _repair_costs(r) + ". "
-        + ("" if met else "The goal is missed: a re-ingest's fixed costs (that scan, and a "
-           "hash lookup per file) are too large next to a full ingest of this corpus; one read "
-           "of every stored hash per ingest, and a scan only after an interrupted write, would "
-           "fix it."), ""])
+        "first checks whether the last write to the store was cut short, and only then scans "
+        "the store for its leftovers (`Store.repair`), a cost that grows with the store, not "
+        "with what changed" + _repair_costs(r) + ". "
+        + ("" if met else "The goal is missed: a re-ingest's fixed costs (a hash lookup per "
+           "file) are too large next to a full ingest of this corpus; one read of every "
+           "stored hash per ingest would fix it."), ""])
 
 
 def _repair_costs(r: dict) -> str:
-    scans = [f"{x['repair_scan_s']} s at {x['chunks']:,} chunks" for x in _sizes(r)
-             if "repair_scan_s" in x]
-    return f" ({', '.join(scans)}, measured in section 2's stores)" if scans else ""
+    scans = [f"{x['repair_check_s']} s to check and {x['repair_scan_s']} s to scan at "
+             f"{x['chunks']:,} chunks" for x in _sizes(r) if "repair_check_s" in x]
+    return f" ({'; '.join(scans)}, measured in section 2's stores)" if scans else ""
 
 
 def _counts(counts: dict) -> str:

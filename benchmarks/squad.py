@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_PATH = Path(__file__).resolve().parents[1].parent / "shared/bench/squad2-dev-5articles.json"
+DEFAULT_PATH = Path(__file__).resolve().parent / "data/squad2-dev-5articles.json"
 
 
 @dataclass(frozen=True)

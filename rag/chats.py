@@ -94,16 +94,19 @@ class ChatStore:
             db.execute("UPDATE chats SET title = ? WHERE id = ?", (_title(title), chat_id))
 
     def append(self, chat_id: int, role: str, content: str,
-               response: dict[str, Any] | None = None) -> None:
-        """Add a message; a chat still untitled is named after its first question."""
+               response: dict[str, Any] | None = None) -> bool:
+        """Add a message; a chat still untitled is named after its first question. False
+        (nothing written) when the chat is gone: deleted from another window meanwhile."""
         with self._connect() as db:
-            db.execute("INSERT INTO messages (chat_id, role, content, response, created) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       (chat_id, role, content, json.dumps(response) if response else None,
-                        time.time()))
-            if role == "user":
+            added = db.execute(
+                "INSERT INTO messages (chat_id, role, content, response, created) "
+                "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE id = ?)",
+                (chat_id, role, content, json.dumps(response) if response else None,
+                 time.time(), chat_id)).rowcount
+            if added and role == "user":
                 db.execute("UPDATE chats SET title = ? WHERE id = ? AND title = ?",
                            (_title(content), chat_id, UNTITLED))
+        return bool(added)
 
     def delete(self, chat_id: int) -> None:
         with self._connect() as db:

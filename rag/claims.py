@@ -97,9 +97,11 @@ def check(answer: str, citations: Sequence[Citation], embedder: Embedder | None)
     cited = [i for i, (_, evidence) in enumerate(pairs) if evidence]
     similarity = np.zeros(len(pairs))
     if cited and embedder is not None:
-        vectors = embedder.embed([pairs[i][0] for i in cited] + [pairs[i][1] for i in cited])
-        half = len(cited)
-        similarity[cited] = np.sum(vectors[:half] * vectors[half:], axis=1)
+        # each distinct text once: an extractive answer's sentence is its cited span
+        texts = list(dict.fromkeys(text for i in cited for text in pairs[i]))
+        vectors = dict(zip(texts, embedder.embed(texts), strict=True))
+        for i in cited:
+            similarity[i] = float(vectors[pairs[i][0]] @ vectors[pairs[i][1]])
     claims = []
     for i, ((sentence, numbers), (_, evidence)) in enumerate(zip(sentences, pairs, strict=True)):
         if not evidence:

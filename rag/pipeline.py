@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from rag import chunking, citations, claims, documents, retrieval
+from rag import chunking, citations, claims, documents
 from rag.config import Settings
 from rag.embedding import Embedder, build_embedder
 from rag.engines.base import REFUSAL, Draft, Engine, TokenSink
@@ -202,13 +202,7 @@ class Pipeline:
             raise CitechatError("The question is empty.")
         started = time.perf_counter()
         standalone = self.engine.condense(history, question) if history else question
-        if retrieval.is_cross_document(standalone):
-            scope = list(docs or [d.name for d in self.documents()])
-            passages = retrieval.retrieve_each(self.store, self.embedder, standalone, scope,
-                                               self.settings.k, self.settings.context_chars)
-        else:
-            passages = self.retrieve(standalone, docs=docs,
-                                     budget_chars=self.settings.context_chars)
+        passages = self.retrieve(standalone, docs=docs, budget_chars=self.settings.context_chars)
         retrieved = time.perf_counter()
         draft = self.engine.answer(standalone, passages, on_token)
         return self._finish(question, standalone, draft, passages, started, retrieved)

@@ -3,51 +3,40 @@
 Three rankings of chunks: BM25, the chunk's own vector, and the chunk's best-matching
 sentence vector. Each ranks its `candidates` best chunks; a chunk's fused score is
 `sum(weight / (RRF_K + rank))` over the rankings that found it, times its boilerplate
-weight. Passages are then taken best-first, up to `k` of them or up to a character
-budget. Retrieval never rewrites text: a passage is a stored chunk, offsets and all.
+weight, times a small boost when the chunk holds the kind of answer the question asks for
+(a name for "who", a date for "when", a number for "how many"). Passages are then taken
+best-first, up to `k` of them or up to a character budget; a question about several
+documents ("in each of the articles") takes each document's best in turn.
+Retrieval never rewrites text: a passage is a stored chunk, offsets and all.
 It does not condense follow-ups (the engines do) and does not call a chat model.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 
 import numpy as np
 
 from rag.embedding import Embedder
+from rag.questions import answer_type, holds_answer_type, is_cross_document, without_scope
 from rag.store import ChunkTable, Store
 from rag.types import Passage
 
 RRF_K = 60
-# "in each of the two articles", "across all documents": which documents, not what
-SCOPE = re.compile(
-    r"\b(?:in|across|from|of)\s+(?:each|both|all|every)\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+)?"
-    r"(?:articles?|documents?|docs|texts|sources|pieces|reports|files|papers)\b",
-    re.IGNORECASE)
-CROSS_DOCUMENT = re.compile(
-    r"\b(?:each|both|all|every|across|compare|two|three)\b[^?]*\b(?:articles?|documents?|docs|"
-    r"texts|sources|pieces|reports|files|papers)\b", re.IGNORECASE)
-
-
-def is_cross_document(question: str) -> bool:
-    """Whether the question asks about several documents ("in each of the articles")."""
-    return bool(CROSS_DOCUMENT.search(question))
-
-
-def without_scope(question: str) -> str:
-    return SCOPE.sub("", question)
 
 
 @dataclass(frozen=True)
 class Fusion:
-    """Weights of the three rankings; tuned on SQuAD 2.0 (benchmarks/retrieval.py)."""
+    """Weights of the three rankings; tuned on SQuAD 2.0 (benchmarks/quality.py)."""
 
     sentence: float = 1.0  # chunks ranked by their best-matching sentence
     chunk: float = 0.5  # chunks ranked by their own vector
     lexical: float = 1.0  # BM25
     candidates: int = 50
+    # a chunk holding the kind of answer asked for (a name for "who", a date for "when")
+    answer_type_boost: float = 0.1
 
 
 def _lexical_ranking(table: ChunkTable, query: str, n: int,
@@ -84,31 +73,47 @@ def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
             continue
         for rank, row in enumerate(rows, start=1):
             scores[row] = scores.get(row, 0.0) + weight / (RRF_K + rank)
-    fused = [(row, score * float(table.weights[row])) for row, score in scores.items()]
+    kind = answer_type(query) if fusion.answer_type_boost else None
+    fused = [(row, score * float(table.weights[row])
+              * (1 + fusion.answer_type_boost
+                 * bool(kind and holds_answer_type(query, table.texts[row], kind))))
+             for row, score in scores.items()]
     return sorted(fused, key=lambda item: -item[1])
 
 
-def retrieve_each(store: Store, embedder: Embedder, query: str, docs: Sequence[str], k: int,
-                  budget_chars: int | None = None) -> list[Passage]:
-    """The best passages of every document in `docs`, interleaved by rank, sharing `k`
-    and the budget evenly: for questions that compare or list across documents."""
-    share = max(1, -(-k // max(len(docs), 1)))
-    budget = None if budget_chars is None else budget_chars // max(len(docs), 1)
+def retrieve_each(store: Store, embedder: Embedder, query: str, k: int = 5,
+                  docs: Sequence[str] | None = None, budget_chars: int | None = None,
+                  fusion: Fusion = Fusion()) -> list[Passage]:
+    """For a question that compares or lists across documents: the best passage of each
+    document, then each one's second best, and so on, up to `k` passages and the budget.
+    Each document is ranked on its own (a document outshone in the joint ranking still
+    gets its best); the `k` documents taken are those the joint ranking finds first."""
     query = without_scope(query) or query
-    per_doc = [retrieve(store, embedder, query, share, [doc], budget) for doc in docs]
-    ranked = [p for rank in range(share) for found in per_doc if rank < len(found)
-              for p in [found[rank]]]
-    return ranked[: max(k, len(docs))]
+    table = store.table()
+    joint = fused_rows(store, embedder, query, docs, fusion, table)
+    scope = list(dict.fromkeys(str(table.docs[row]) for row, _ in joint))[:k]
+    each = [fused_rows(store, embedder, query, [doc], fusion, table) for doc in scope]
+    rounds = zip_longest(*each)
+    return _take(table, [hit for hits in rounds for hit in hits if hit], k, budget_chars)
 
 
 def retrieve(store: Store, embedder: Embedder, query: str, k: int = 5,
              docs: Sequence[str] | None = None, budget_chars: int | None = None,
              fusion: Fusion = Fusion()) -> list[Passage]:
-    """The best passages for `query`: at most `k`, and at most `budget_chars` in all."""
+    """The best passages for `query`: at most `k`, and at most `budget_chars` in all. A
+    question about several documents ("in each of the articles") draws on each of them."""
+    if is_cross_document(query):
+        return retrieve_each(store, embedder, query, k, docs, budget_chars, fusion)
     table = store.table()
+    return _take(table, fused_rows(store, embedder, query, docs, fusion, table), k, budget_chars)
+
+
+def _take(table: ChunkTable, ranked: Sequence[tuple[int, float]], k: int,
+          budget_chars: int | None) -> list[Passage]:
+    """Passages in the given order, skipping any that would overflow the budget."""
     passages: list[Passage] = []
     used = 0
-    for row, score in fused_rows(store, embedder, query, docs, fusion, table):
+    for row, score in ranked:
         chunk = table.chunk(row)
         if budget_chars is not None and used + len(chunk.text) > budget_chars:
             continue

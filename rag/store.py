@@ -1,17 +1,19 @@
 """Chroma (embedded or server) holding chunks, vectors and source texts, with the BM25
 index kept in step.
 
-Three Chroma collections per citechat collection: `<name>` holds chunks (text, vector,
-metadata doc/start/end/hash/weight), `<name>-sentences` one vector per sentence of each
-chunk (short factoid questions match a sentence better than a whole chunk), and
+Three Chroma collections per citechat collection: `<name>` holds chunks (vector,
+metadata doc/start/end/hash/weight; the text is the document's at those offsets),
+`<name>-sentences` one vector per sentence of each chunk, its id the chunk's plus a
+suffix (short factoid questions match a sentence better than a whole chunk), and
 `<name>-docs` one entry per document with its exact source text. A document's entry is
 written *after* its chunks and its old chunks are deleted after that, so the entry is the
 commit point: chunks whose (doc, hash) no entry vouches for are leftovers of an
-interrupted write, invisible to reads and removed by `repair()`. The BM25 index is
-derived from the vouched-for chunks and rebuilt whenever the set of documents changes
-(fingerprint) or its rows disagree with the chunk counts the entries record, so it
-follows writes made by other processes on the same server. It does not embed (callers
-pass vectors) and does not lock (see pipeline.py).
+interrupted write, invisible to reads and removed by `repair()` (which looks for them
+only when the last write was cut short: each write is marked in progress while it runs).
+The BM25 index is derived from the vouched-for chunks and rebuilt whenever the set of
+documents changes (fingerprint) or its rows disagree with the chunk counts the entries
+record, so it follows writes made by other processes on the same server. It does not
+embed (callers pass vectors) and does not lock (see pipeline.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -64,6 +67,9 @@ class ChunkTable:
                      int(self.ends[row]), self.texts[row])
 
 
+_CONNECTING = threading.Lock()
+
+
 def connect(chroma_url: str | None, data_dir: Path, fresh: bool = False):
     """A Chroma client: HttpClient for a server URL, PersistentClient otherwise.
 
@@ -84,9 +90,10 @@ def connect(chroma_url: str | None, data_dir: Path, fresh: bool = False):
                 ssl=url.scheme == "https", settings=options,
             )
         data_dir.mkdir(parents=True, exist_ok=True)
-        if fresh:
-            SharedSystemClient.clear_system_cache()
-        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=options)
+        with _CONNECTING:  # two threads clearing the cache at once break each other
+            if fresh:
+                SharedSystemClient.clear_system_cache()
+            return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=options)
     except StoreUnavailable:
         raise
     except Exception as exc:  # chromadb raises bare Exceptions and ValueErrors here
@@ -100,6 +107,9 @@ def open_store(chroma_url: str | None, data_dir: Path, collection: str,
     return Store(connect(chroma_url, data_dir), collection, embedder_id, data_dir,
                  reopen=lambda: connect(chroma_url, data_dir, fresh=True),
                  generation_file=None if chroma_url else data_dir / f"{collection}.generation")
+
+
+DOCS_PER_READ = 50
 
 
 def _doc_id(name: str) -> str:
@@ -118,9 +128,11 @@ class Store:
         self.cache_dir = cache_dir / "bm25" / collection
         self.reopen = reopen
         self.generation_file = generation_file
+        # One store serves every session of the app: a write's generation token and the
+        # check of it by readers in other threads must not interleave.
+        self._generation_lock = threading.Lock()
         self._open(client)
-        self._table: ChunkTable | None = None
-        self._table_generation: str | None = None  # the generation self._table was read at
+        self._current: tuple[str | None, ChunkTable | None] = (None, None)  # generation, table
         self._own_generation: str | None = None  # the last generation this store wrote
         self._seen_generation = self._generation()  # what the open client reflects
         self._texts: dict[tuple[str, str], str] = {}
@@ -183,11 +195,23 @@ class Store:
         for first in range(0, count, self.batch):
             yield slice(first, first + self.batch)
 
-    def _upsert(self, collection, ids: list[str], vectors: np.ndarray, texts: list[str],
+    def _upsert(self, collection, ids: list[str], vectors: np.ndarray,
                 metadatas: list[dict]) -> None:
+        """Vectors and metadata only: text lives once, in the document's entry."""
         for part in self._batches(len(ids)):
-            collection.upsert(ids=ids[part], embeddings=vectors[part], documents=texts[part],
-                              metadatas=metadatas[part])
+            collection.upsert(ids=ids[part], embeddings=vectors[part], metadatas=metadatas[part])
+
+    def _records(self, collection, include: list[str],
+                 limit: int | None = None) -> Iterator[tuple[str, dict, str | None]]:
+        """(id, metadata, document) of every record, read a page at a time."""
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=limit or self.batch, offset=offset)
+            if not got["ids"]:
+                return
+            yield from zip(got["ids"], got["metadatas"],
+                           got.get("documents") or [None] * len(got["ids"]), strict=True)
+            offset += len(got["ids"])
 
     def put(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
             weights: Sequence[float], contexts: Sequence[str],
@@ -197,17 +221,19 @@ class Store:
 
         `contexts` is text that helps find each chunk (indexed by BM25, not shown);
         `sentences` are (chunk id, sentence as a Chunk) with their vectors."""
-        self._upsert(self.chunks, [c.id for c in chunks], vectors, [c.text for c in chunks], [
+        self._mark_writing()
+        # no chunk text: it is the document's text at the chunk's offsets (stored once, in
+        # the document's entry), and Chroma writes a record with text ~1.5x slower
+        self._upsert(self.chunks, [c.id for c in chunks], vectors, [
             {"doc": c.doc, "start": c.start, "end": c.end, "hash": doc.content_hash, "weight": w,
              "context": context}
             for c, w, context in zip(chunks, weights, contexts, strict=True)
         ])
         if sentences and sentence_vectors is not None:
+            # no text and no offsets: a sentence hit is only ever read back as its chunk's
+            # id (part of its own), and Chroma writes them ~1.7x faster without
             self._upsert(self.sentences, [s.id for _, s in sentences], sentence_vectors,
-                         [s.text for _, s in sentences], [
-                {"doc": s.doc, "start": s.start, "end": s.end, "hash": doc.content_hash,
-                 "chunk": chunk_id} for chunk_id, s in sentences
-            ])
+                         [{"doc": s.doc, "hash": doc.content_hash} for _, s in sentences])
         self.documents.upsert(
             ids=[_doc_id(doc.name)], embeddings=[[1.0]], documents=[doc.text],
             metadatas=[{"name": doc.name, "hash": doc.content_hash, "chunks": len(chunks),
@@ -221,24 +247,22 @@ class Store:
     def delete(self, name: str) -> None:
         if self.document(name) is None:
             raise DocumentNotFound(f"No document named {name!r} in the collection.")
+        self._mark_writing()
         self.documents.delete(ids=[_doc_id(name)])
         self.chunks.delete(where={"doc": name})
         self.sentences.delete(where={"doc": name})
         self._bump_generation()
 
     def _orphans(self, collection, live: set[tuple[str, str]]) -> list[str]:
-        orphans: list[str] = []
-        offset = 0
-        while True:
-            got = collection.get(include=["metadatas"], limit=self.batch, offset=offset)
-            if not got["ids"]:
-                return orphans
-            orphans += [i for i, m in zip(got["ids"], got["metadatas"], strict=True)
-                        if (m["doc"], m["hash"]) not in live]
-            offset += len(got["ids"])
+        return [i for i, m, _ in self._records(collection, ["metadatas"])
+                if (m["doc"], m["hash"]) not in live]
 
-    def repair(self) -> int:
-        """Delete chunks and sentences no document entry vouches for; returns how many."""
+    def repair(self, full: bool = False) -> int:
+        """Delete chunks and sentences no document entry vouches for; returns how many.
+        Skipped (0) when the last write to the store finished, unless `full`: only a
+        write cut short leaves such leftovers, and looking for them reads every record."""
+        if not full and self._collection_metadata().get("writing") is False:
+            return 0
         live = {(d.name, d.content_hash) for d in self.list_documents()}
         removed = 0
         for collection in (self.chunks, self.sentences):
@@ -246,9 +270,20 @@ class Store:
             for part in self._batches(len(orphans)):
                 collection.delete(ids=orphans[part])
             removed += len(orphans)
-        if removed:
-            self._bump_generation()
+        self._bump_generation()  # and marks the store clean
         return removed
+
+    # A write in progress is marked in the docs collection's metadata (as is the server's
+    # generation token), so that the mark outlives a crash of this process in both modes.
+
+    def _collection_metadata(self) -> dict:
+        return dict(self.client.get_collection(self.documents.name).metadata or {})
+
+    def _set_metadata(self, **values: str | bool) -> None:
+        self.documents.modify(metadata=self._collection_metadata() | values)
+
+    def _mark_writing(self) -> None:
+        self._set_metadata(writing=True)
 
     def _generation(self) -> str:
         """A token every write changes: one small file (embedded) or one cheap read of
@@ -258,29 +293,32 @@ class Store:
                 return self.generation_file.read_text(encoding="utf-8")
             except OSError:
                 return ""
-        metadata = self.client.get_collection(self.documents.name).metadata or {}
-        return str(metadata.get("generation", ""))
+        return str(self._collection_metadata().get("generation", ""))
 
     def _bump_generation(self) -> None:
+        """A new generation token, at the end of a write: the write is over, the mark goes."""
         token = uuid.uuid4().hex
-        self._own_generation = self._seen_generation = token
-        if self.generation_file is None:
-            self.documents.modify(metadata={"generation": token})
-            return
-        partial = self.generation_file.with_suffix(".tmp")
-        partial.write_text(token, encoding="utf-8")
-        partial.replace(self.generation_file)
+        with self._generation_lock:  # readers in other threads must not see it half-done
+            if self.generation_file is None:
+                self._set_metadata(generation=token, writing=False)
+            else:
+                self._set_metadata(writing=False)
+                partial = self.generation_file.with_suffix(".tmp")
+                partial.write_text(token, encoding="utf-8")
+                partial.replace(self.generation_file)
+            self._own_generation = self._seen_generation = token
 
     def refresh(self) -> str:
         """Reopen the client if another process wrote since this store last looked (an
         embedded client would otherwise read stale vectors, and corrupt the store if it
         then wrote); returns the current generation. Writers call it under their lock."""
-        generation = self._generation()
-        others_wrote = generation not in (self._seen_generation, self._own_generation)
-        if others_wrote and self.reopen is not None:
-            self._open(self.reopen())
-        self._seen_generation = generation
-        return generation
+        with self._generation_lock:
+            generation = self._generation()
+            others_wrote = generation not in (self._seen_generation, self._own_generation)
+            if others_wrote and self.reopen is not None:
+                self._open(self.reopen())
+            self._seen_generation = generation
+            return generation
 
     # -- reads -----------------------------------------------------------------------
 
@@ -300,14 +338,21 @@ class Store:
         generation (bumped by every write, from any process) is unchanged, the table is
         used as is: a query should not pay for listing every document."""
         generation = self.refresh()
-        if self._table is not None and generation == self._table_generation:
-            return self._table
-        self._table_generation = generation
+        # (generation, table) as one value: a thread reading it while another replaces it
+        # gets a matching pair, never the new generation with the old table
+        read_at, table = self._current
+        if table is not None and generation == read_at:
+            return table
+        table = self._read_table(table)
+        self._current = (generation, table)
+        return table
+
+    def _read_table(self, known: ChunkTable | None) -> ChunkTable:
         for _ in range(3):
             infos = self.list_documents()
             fingerprint = self._fingerprint(infos)
-            if self._table is not None and self._table.fingerprint == fingerprint:
-                return self._table
+            if known is not None and known.fingerprint == fingerprint:
+                return known
             expected = Counter({d.name: d.chunks for d in infos})
             table = self._load_table(fingerprint)
             if table is None or Counter(table.docs.tolist()) != expected:
@@ -315,26 +360,25 @@ class Store:
                 if Counter(table.docs.tolist()) != expected:
                     continue
                 self._save_table(table)
-            self._table = table
             return table
-        self._table = table
         return table
 
     def _fetch_live_chunks(self, infos: Sequence[DocInfo]) -> list[tuple[str, dict, str]]:
-        live = {(d.name, d.content_hash) for d in infos}
-        rows: list[tuple[str, dict, str]] = []
-        offset = 0
-        while True:
-            got = self.chunks.get(include=["metadatas", "documents"], limit=self.batch,
-                                  offset=offset)
-            if not got["ids"]:
-                break
-            rows += [(i, m, t) for i, m, t in
-                     zip(got["ids"], got["metadatas"], got["documents"], strict=True)
-                     if (m["doc"], m["hash"]) in live]
-            offset += len(got["ids"])
+        """(id, metadata, text) of every chunk a document entry vouches for, in document
+        order; a chunk whose document changed in between is left out."""
+        texts = self._live_texts({(d.name, d.content_hash) for d in infos})
+        rows = [(i, m, texts[key][m["start"] : m["end"]])
+                for i, m, _ in self._records(self.chunks, ["metadatas"])
+                if (key := (m["doc"], m["hash"])) in texts]
         rows.sort(key=lambda row: (row[1]["doc"], row[1]["start"]))
         return rows
+
+    def _live_texts(self, live: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(name, hash) -> source text of the `live` document versions still stored."""
+        # a few documents per request: a source text can be megabytes
+        records = self._records(self.documents, ["metadatas", "documents"], DOCS_PER_READ)
+        return {key: text for _, meta, text in records
+                if (key := (meta["name"], meta["hash"])) in live}
 
     def _build_table(self, fingerprint: str, infos: Sequence[DocInfo]) -> ChunkTable:
         rows = self._fetch_live_chunks(infos)
@@ -353,7 +397,7 @@ class Store:
     def _save_table(self, table: ChunkTable) -> None:
         # written aside, then renamed: a process killed mid-write leaves no half cache
         folder = self.cache_dir / table.fingerprint
-        staging = self.cache_dir / f".{table.fingerprint}.{os.getpid()}"
+        staging = self.cache_dir / f".{table.fingerprint}.{os.getpid()}.{threading.get_ident()}"
         try:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)

@@ -34,8 +34,7 @@ from chroma_server import (
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
-SHARED = ROOT.parent / "shared"
-DEV_EVAL = SHARED / "eval" / "dev.jsonl"
+DEV_EVAL = ROOT / "eval" / "dev.jsonl"
 GENEVA = "003_fa0218dd8f3787b3.txt"
 RUSI = "000_941f52de0b6a0cef.txt"
 

@@ -217,3 +217,26 @@ def test_unreachable_model_is_one_clear_error(data_dir: Path,
         monkeypatch.setenv("CITECHAT_OPENAI_BASE_URL", server.base_url)
         app = ask(started(), GENEVA_QUESTION)
     assert app.chat_message[-1].error and not app.expander
+
+
+def test_chat_deleted_elsewhere_while_answering_keeps_the_reply(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.pipeline import Pipeline
+
+    chats = ChatStore(data_dir / "chats.sqlite3")
+    answer = Pipeline.ask
+
+    def ask_while_another_window_deletes(self, *args, **kwargs):
+        for chat in chats.chats():
+            chats.delete(chat.id)
+        return answer(self, *args, **kwargs)
+
+    app = ask(started(), "Who is Sergei Ryabkov?")
+    monkeypatch.setattr(Pipeline, "ask", ask_while_another_window_deletes)
+    ask(app, GENEVA_QUESTION)
+    assert "Sherman" in assistant_texts(app)[-1]
+    # the deleted chat is gone; the question and its reply live on in a new one
+    (saved,) = chats.chats()
+    messages = chats.load(saved.id).messages
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert messages[0].content == GENEVA_QUESTION and "Sherman" in messages[1].content

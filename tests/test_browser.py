@@ -2,6 +2,9 @@
 Debian's Chromium through Playwright. Asks a seed question, checks the cited answer,
 opens the citation and checks that the highlighted passage is exactly the cited span.
 
+A second test has a local OpenAI-compatible server answer with `<script>` and
+`<img onerror>` and checks, in the page itself, that neither ran nor became an element.
+
 Saves test-artifacts/browser.png and records how long the page took to load and the
 question to be answered (printed, and in test-artifacts/browser-timings.json); the
 figure is not asserted, as it depends on the machine. Never downloads a browser: it
@@ -11,51 +14,24 @@ fails when /usr/bin/chromium is missing (`make test` installs it first).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from app_server import CHROMIUM, launch_chromium, running_app
 from conftest import GENEVA, ROOT
+from fake_openai_server import FakeOpenAIServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 ARTIFACTS = ROOT / "test-artifacts"
 QUESTION = "Who represented the United States at the Geneva talks?"
 WAIT_MS = 60_000
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_healthy(url: str, server: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"streamlit did not become healthy in {timeout:.0f} s:\n{log.read_text()}")
 
 
 @pytest.fixture
@@ -63,24 +39,8 @@ def app_url(tmp_path: Path, seeded_dir: Path) -> Iterator[str]:
     """The app served by a real `streamlit run` on a copy of the seeded data directory."""
     data = tmp_path / "data"
     shutil.copytree(seeded_dir, data)
-    port, log = free_port(), tmp_path / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--browser.gatherUsageStats", "false"]
-    with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                  env={**os.environ, "CITECHAT_DATA_DIR": str(data)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, server, log)
+    with running_app(data, tmp_path / "streamlit.log") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def ask(page: Page, question: str) -> None:
@@ -93,7 +53,7 @@ def test_a_seed_question_is_answered_with_a_checkable_citation(app_url: str) -> 
     assert CHROMIUM.exists(), "Debian's chromium is missing: apt-get install chromium"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             opened = time.perf_counter()
@@ -137,3 +97,36 @@ def record_timings(load_s: float, answer_s: float) -> None:
                "total_s": round(load_s + answer_s, 2)}
     print(f"\nbrowser timings: {timings}")
     (ARTIFACTS / "browser-timings.json").write_text(json.dumps(timings) + "\n")
+
+
+HOSTILE_REPLY = ("Wendy Sherman <script>window.pwned = 1</script>"
+                 "<img src=x onerror=\"window.pwned = 2\"> represented the U.S. [1].")
+
+
+def test_hostile_model_output_stays_inert_in_the_page(tmp_path: Path, seeded_dir: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(seeded_dir, data)
+    with FakeOpenAIServer() as model, sync_playwright() as playwright:
+        model.responder = lambda messages: HOSTILE_REPLY
+        env = {"CITECHAT_ENGINE": "openai", "CITECHAT_OPENAI_BASE_URL": model.base_url}
+        with running_app(data, tmp_path / "streamlit.log", env) as url:
+            browser = launch_chromium(playwright)
+            try:
+                page = browser.new_page()
+                dialogs: list[str] = []
+                page.on("dialog", lambda dialog: (dialogs.append(dialog.message),
+                                                  dialog.dismiss()))
+                page.goto(url)
+                page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)
+                ask(page, QUESTION)
+                reply = page.get_by_test_id("stChatMessage").filter(
+                    has=page.locator("details"))
+                reply.wait_for(timeout=WAIT_MS)
+                page.wait_for_timeout(500)  # time for an onerror handler to fire, were it there
+                shown = reply.inner_text()
+                assert "Sherman" in shown and "<script>" in shown  # shown as text
+                assert page.evaluate("window.pwned") is None and not dialogs
+                assert page.locator("[data-testid=stChatMessage] script").count() == 0
+                assert page.locator("[data-testid=stChatMessage] img[src=x]").count() == 0
+            finally:
+                browser.close()

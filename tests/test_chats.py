@@ -113,3 +113,11 @@ def test_footnotes_are_numbered_through_the_whole_chat() -> None:
 def test_answers_without_citations_export_as_text(message: Message) -> None:
     text = export_markdown(Chat(1, "t", 0.0, (Message("user", "q"), message)))
     assert f"**citechat:** {message.content}" in text and "[^" not in text
+
+
+def test_append_to_a_deleted_chat_writes_nothing(store: ChatStore) -> None:
+    chat_id = store.create()
+    assert store.append(chat_id, "user", "still here?")
+    store.delete(chat_id)  # from another window
+    assert not store.append(chat_id, "assistant", "too late")
+    assert store.load(chat_id) is None and store.chats() == []

@@ -282,7 +282,7 @@ def test_good_files_are_ingested_bad_ones_explained_and_nothing_is_lost(seeded, 
     docs_after, chunks_after, sentences_after = store_state(pipeline)
     assert {name: docs_after[name] for name in docs_before} == docs_before
     assert chunks_before <= chunks_after and sentences_before <= sentences_after
-    assert pipeline.store.repair() == 0
+    assert pipeline.store.repair(full=True) == 0
     assert set(pipeline.store.table().ids) == chunks_after
     # good files are stored with their exact text, without what must not be read
     for name, text in corpus.texts.items():

@@ -55,7 +55,8 @@ def test_changed_document_replaces_its_chunks(make_pipeline, tmp_path: Path) -> 
     write(corpus, "a.txt", "Apricots are orange. " * 30)
     report = pipeline.ingest([corpus])
     assert {r.name: r.status for r in report.results} == {"a.txt": "updated", "b.txt": "unchanged"}
-    texts = pipeline.store.chunks.get(where={"doc": "a.txt"})["documents"]
+    table = pipeline.store.table()
+    texts = [table.texts[row] for row, doc in enumerate(table.docs) if doc == "a.txt"]
     assert texts and all("Apricots" in t and "Apples" not in t for t in texts)
     assert untouched <= chunk_ids(pipeline)
     assert pipeline.retrieve("apricots orange", k=1)[0].doc == "a.txt"
@@ -90,6 +91,7 @@ def test_bad_files_are_reported_and_the_store_is_kept(seeded, tmp_path: Path) ->
 def test_orphans_of_an_interrupted_write_are_invisible_then_repaired(seeded) -> None:
     table = seeded.store.table()
     chunk = table.chunk(0)
+    seeded.store._mark_writing()  # a write begins, writes a chunk, and dies before its entry
     seeded.store.chunks.upsert(
         ids=["orphan"], embeddings=[seeded.embedder.embed_query("orphan text")],
         documents=["orphan text about Antonov"],
@@ -98,6 +100,19 @@ def test_orphans_of_an_interrupted_write_are_invisible_then_repaired(seeded) -> 
     assert "orphan" not in seeded.store.table().ids
     assert seeded.store.repair() == 1
     assert "orphan" not in chunk_ids(seeded)
+
+
+def test_repair_after_finished_writes_reads_nothing(seeded, monkeypatch) -> None:
+    seeded.ingest_bytes("note.md", b"A short note about zebras.")
+    seeded.remove("note.md")
+
+    def scan(*args):
+        raise AssertionError("a store whose writes all finished was scanned for orphans")
+    monkeypatch.setattr(seeded.store, "_orphans", scan)
+    assert seeded.store.repair() == 0
+    seeded.store._mark_writing()  # a write that never finished: the next repair looks
+    with pytest.raises(AssertionError, match="scanned"):
+        seeded.store.repair()
 
 
 def test_another_embedding_model_is_refused(seeded) -> None:
@@ -144,3 +159,32 @@ def test_writes_by_another_process_are_followed(seeded, tmp_path: Path) -> None:
     found = seeded.store.chunks.get(ids=table.ids, include=["embeddings"])
     nearest = seeded.store.chunks.query(query_embeddings=found["embeddings"], n_results=1)
     assert [hit[0] for hit in nearest["ids"]] == found["ids"]  # every vector finds itself
+
+
+def test_own_writes_never_look_like_another_process(seeded) -> None:
+    """A store shared by threads (the app's sessions) must not take its own writes for
+    another process's: that reopened the client from several threads at once, and
+    Chroma's shared-system cache raised a KeyError on the path."""
+    import threading
+
+    store = seeded.store
+    reopened: list[int] = []
+    reopen = store.reopen
+    store.reopen = lambda: reopened.append(1) or reopen()  # type: ignore[misc]
+    done = threading.Event()
+
+    def reader() -> None:
+        while not done.is_set():
+            store.refresh()
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    try:
+        for _ in range(40):
+            store._bump_generation()
+    finally:
+        done.set()
+        for thread in readers:
+            thread.join(timeout=30)
+    assert reopened == []

@@ -27,7 +27,12 @@ from rag.chunking import is_furniture
 from rag.embedding import Embedder
 from rag.engines.base import REFUSAL, Draft, TokenSink
 from rag.lexical import fold, mentions, tokenize
-from rag.retrieval import is_cross_document, without_scope
+from rag.questions import (
+    answer_type,
+    holds_answer_type,
+    is_cross_document,
+    without_source_descriptor,
+)
 from rag.sentences import sentence_spans
 from rag.types import Passage, Turn
 
@@ -78,60 +83,8 @@ def missing_entities(question: str, passages: Sequence[Passage]) -> list[str]:
 KnownTerms = Callable[[str], bool]
 
 
-# What kind of thing the question asks for, and how a sentence that holds one looks.
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b(?![’']s)")
-# "the leaders of Donetsk": people named by their group
-_GROUP_OF_NAMED = re.compile(
-    r"\b(?:leaders?|officials?|governments?|ministers?|members?|representatives?|delegations?|"
-    r"people|citizens|forces|presidents?|heads?) of (?:the )?[A-Z]\w+")
-_YEAR_OR_DATE = re.compile(
-    r"\b(?:1[5-9]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|"
-    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
-_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
-                     r"thousand|million|billion|dozen)\b", re.IGNORECASE)
 ANSWER_TYPE_BONUS = 0.1
 TYPED_RATIO = 0.7  # a typed sentence this close to the best one is preferred to it
-# "in the Moscow Times article", "according to the RUSI commentary": where to look, not
-# what to find; left out when scoring sentences, or they reward the masthead.
-_SOURCE_DESCRIPTOR = re.compile(
-    r"\b(?:(?:in|from|named in|mentioned in|of)\s+(?:the|this|that)\s+(?:[\w’'.-]+\s+){0,4}?"
-    r"(?:article|commentary|piece|report|paper|document|text|story|op-ed|essay|post)s?\b"
-    r"|according to (?:the )?(?:[\w’'.-]+\s*){1,4}(?=[?.!]?\s*$))", re.IGNORECASE)
-
-
-def without_source_descriptor(question: str) -> str:
-    """The question without where-to-look phrases ("in the X article", "in each of the
-    two articles"): they say which documents, not what to find."""
-    stripped = _SOURCE_DESCRIPTOR.sub("", without_scope(question))
-    return re.sub(r"^\W+|\s+(?=[?,.!])|,(?=\s*[?.!]?$)", "", stripped).strip()
-
-
-def answer_type(question: str) -> str | None:
-    """"name", "date" or "number" when the question asks for one, else None."""
-    q = without_scope(question).lower()
-    if re.match(r"\s*(who|whom|whose|(which|what) (\w+ ){0,2}(officials|people|persons|leaders|"
-                r"ministers|politicians|diplomats|authors|officers))\b", q):
-        return "name"
-    if re.match(r"\s*(when|what year|in what year|what date)\b", q):
-        return "date"
-    if re.match(r"\s*(how many|how much|what percentage|how long|how old)\b", q):
-        return "number"
-    return None
-
-
-def holds_answer_type(question: str, sentence: str) -> bool:
-    """Whether the sentence holds the kind of answer the question wants (a name for
-    "who", a date for "when", a number for "how many") that the question itself lacks."""
-    kind = answer_type(question)
-    if kind == "name":
-        names = {m.group(0) for m in _NAME.finditer(sentence)} | {
-            m.group(0) for m in _GROUP_OF_NAMED.finditer(sentence)}
-        return any(name.lower() not in question.lower() for name in names)
-    if kind == "date":
-        return bool(_YEAR_OR_DATE.search(sentence))
-    if kind == "number":
-        return bool(_NUMBER.search(sentence))
-    return False
 
 
 def _term_overlaps(question: str, sentences: list[str]) -> np.ndarray:

@@ -1,0 +1,90 @@
+"""What a question asks for: which documents (scope), and what kind of answer.
+
+Pure functions over the question's text, shared by retrieval (which spreads a question
+about several documents over all of them, and favours passages holding the kind of
+answer asked for) and the extractive engine (which scores sentences the same way).
+Rules of thumb for English questions; no parser, no model.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+AnswerType = Literal["name", "date", "number"]
+
+# "in each of the two articles", "across all documents": which documents, not what
+_SCOPE = re.compile(
+    r"\b(?:in|across|from|of)\s+(?:each|both|all|every)\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+)?"
+    r"(?:articles?|documents?|docs|texts|sources|pieces|reports|files|papers)\b",
+    re.IGNORECASE)
+_CROSS_DOCUMENT = re.compile(
+    r"\b(?:each|both|all|every|across|compare|two|three)\b[^?]*\b(?:articles?|documents?|docs|"
+    r"texts|sources|pieces|reports|files|papers)\b", re.IGNORECASE)
+# "in the Moscow Times article", "according to the RUSI commentary": where to look, not
+# what to find; left out when scoring sentences, or they reward the masthead.
+_SOURCE_DESCRIPTOR = re.compile(
+    r"\b(?:(?:in|from|named in|mentioned in|of)\s+(?:the|this|that)\s+(?:[\w’'.-]+\s+){0,4}?"
+    r"(?:article|commentary|piece|report|paper|document|text|story|op-ed|essay|post)s?\b"
+    r"|according to (?:the )?(?:[\w’'.-]+\s*){1,4}(?=[?.!]?\s*$))", re.IGNORECASE)
+
+# What kind of thing the question asks for, and how a text that holds one looks.
+_ASKS_FOR_NAME = re.compile(
+    r"\s*(who|whom|whose|(which|what) (\w+ ){0,2}(officials|people|persons|leaders|"
+    r"ministers|politicians|diplomats|authors|officers))\b")
+_ASKS_FOR_DATE = re.compile(r"\s*(when|what year|in what year|what date)\b")
+_ASKS_FOR_NUMBER = re.compile(r"\s*(how many|how much|what percentage|how long|how old)\b")
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b(?![’']s)")
+# "the leaders of Donetsk": people named by their group
+_GROUP_OF_NAMED = re.compile(
+    r"\b(?:leaders?|officials?|governments?|ministers?|members?|representatives?|delegations?|"
+    r"people|citizens|forces|presidents?|heads?) of (?:the )?[A-Z]\w+")
+_YEAR_OR_DATE = re.compile(
+    r"\b(?:1[5-9]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|"
+    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
+                     r"thousand|million|billion|dozen)\b", re.IGNORECASE)
+
+
+def is_cross_document(question: str) -> bool:
+    """Whether the question asks about several documents ("in each of the articles")."""
+    return bool(_CROSS_DOCUMENT.search(question))
+
+
+def without_scope(question: str) -> str:
+    return _SCOPE.sub("", question)
+
+
+def without_source_descriptor(question: str) -> str:
+    """The question without where-to-look phrases ("in the X article", "in each of the
+    two articles"): they say which documents, not what to find."""
+    stripped = _SOURCE_DESCRIPTOR.sub("", without_scope(question))
+    return re.sub(r"^\W+|\s+(?=[?,.!])|,(?=\s*[?.!]?$)", "", stripped).strip()
+
+
+def answer_type(question: str) -> AnswerType | None:
+    """"name", "date" or "number" when the question asks for one, else None."""
+    q = without_scope(question).lower()
+    if _ASKS_FOR_NAME.match(q):
+        return "name"
+    if _ASKS_FOR_DATE.match(q):
+        return "date"
+    if _ASKS_FOR_NUMBER.match(q):
+        return "number"
+    return None
+
+
+def holds_answer_type(question: str, text: str, kind: AnswerType | None = None) -> bool:
+    """Whether `text` holds the kind of answer the question wants (a name for "who", a
+    date for "when", a number for "how many") that the question itself lacks. Pass
+    `kind` when it is already known, to check many texts against one question."""
+    kind = kind or answer_type(question)
+    if kind == "name":
+        names = {m.group(0) for m in _NAME.finditer(text)} | {
+            m.group(0) for m in _GROUP_OF_NAMED.finditer(text)}
+        return any(name.lower() not in question.lower() for name in names)
+    if kind == "date":
+        return bool(_YEAR_OR_DATE.search(text))
+    if kind == "number":
+        return bool(_NUMBER.search(text))
+    return False

@@ -1,0 +1,79 @@
+"""The real app for browser tests: `streamlit run app.py` on a free loopback port over a
+data directory of the test's own, and Debian's Chromium to drive it through Playwright.
+
+Shared by tests/test_browser.py, tests/test_concurrency.py and benchmarks/answers.py, so
+it needs nothing from pytest. Never downloads a browser:
+`launch_chromium` uses /usr/bin/chromium (`make test` installs it when it is missing).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+HEALTH_WAIT_S = 60
+STOP_WAIT_S = 10
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_healthy(url: str, server: subprocess.Popen, log: Path,
+                 timeout: float = HEALTH_WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"streamlit did not become healthy in {timeout:.0f} s:\n{log.read_text()}")
+
+
+@contextmanager
+def running_app(data: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Serves app.py with CITECHAT_DATA_DIR=`data` (and `env`) on 127.0.0.1, its output
+    in `log`; yields the URL once the server is healthy and always stops it."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--browser.gatherUsageStats", "false"]
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                  env={**os.environ, **(env or {}), "CITECHAT_DATA_DIR": str(data)})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless. Works with either Playwright API: with the sync one it
+    returns the Browser, with the async one an awaitable of it."""
+    assert CHROMIUM.exists(), "Debian's chromium is missing: apt-get install chromium"
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -1,0 +1,57 @@
+"""What a question asks for: its scope over documents and the kind of answer it wants."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.questions import (
+    answer_type,
+    holds_answer_type,
+    is_cross_document,
+    without_scope,
+    without_source_descriptor,
+)
+
+
+@pytest.mark.parametrize(("question", "cross"), [
+    ("Which Russian officials appear in each of the two articles?", True),
+    ("Compare how the two articles describe NATO.", True),
+    ("What do both documents say about Ukraine?", True),
+    ("Who represented the United States at the Geneva talks?", False),
+    ("In the Moscow Times piece, what does Moscow compare strategic stability to?", False),
+])
+def test_cross_document(question: str, cross: bool) -> None:
+    assert is_cross_document(question) is cross
+
+
+def test_scope_and_source_words_are_removed() -> None:
+    assert without_scope("Which officials appear in each of the two articles?") == \
+        "Which officials appear ?"
+    assert without_source_descriptor(
+        "Who is the U.S. defence secretary named in the RUSI commentary?") == \
+        "Who is the U.S. defence secretary?"
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Who represented the United States?", "name"),
+    ("Which Russian officials appear in each of the two articles?", "name"),
+    ("When is the next NATO summit?", "date"),
+    ("How many troops are near the border?", "number"),
+    ("What did the UN peacekeeping idea involve?", None),
+])
+def test_answer_type(question: str, kind: str | None) -> None:
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(("question", "text", "holds"), [
+    ("Who represented the United States?", "Deputy Secretary of State Wendy Sherman spoke.", True),
+    # the only name is the one the question already gives
+    ("Who met Wendy Sherman?", "Talks with Wendy Sherman went on.", False),
+    ("Who would the UN contact?", "It would contact the leaders of Donetsk.", True),
+    ("When is the summit?", "The summit is in June, in Madrid.", True),
+    ("How many troops?", "A reported 100,000-plus troops.", True),
+    ("How many troops?", "Many troops.", False),
+    ("What is the plan?", "Wendy Sherman in June 2021 with 100,000 troops.", False),
+])
+def test_holds_answer_type(question: str, text: str, holds: bool) -> None:
+    assert holds_answer_type(question, text) is holds
