@@ -178,9 +178,10 @@ class ExtractiveEngine:
         alone = self._relevance(main, context, texts)
         together = self._relevance(main, context, paired)
         relevance = np.maximum(alone, ANTECEDENT_DISCOUNT * together)
+        kind = answer_type(main)
         scored = []
         for (rank, p, s, e), text, score in zip(spans, texts, relevance.tolist(), strict=True):
-            score += ANSWER_TYPE_BONUS * holds_answer_type(main, text)
+            score += ANSWER_TYPE_BONUS * bool(kind and holds_answer_type(main, text, kind))
             if is_furniture(_line_of(p.text, s, e)):
                 score *= FURNITURE_FACTOR
             scored.append(Scored(rank, p.start + s, p.start + e, text, p.doc,
@@ -208,11 +209,12 @@ class ExtractiveEngine:
         the best one holding a name/date/number, if one scores near the top."""
         if not scored or scored[0].score < floor:
             return None
-        if answer_type(question) and not holds_answer_type(question, scored[0].text):
+        kind = answer_type(question)
+        if kind and not holds_answer_type(question, scored[0].text, kind):
             for candidate in scored:
                 if candidate.score < max(floor, TYPED_RATIO * scored[0].score):
                     break
-                if holds_answer_type(question, candidate.text):
+                if holds_answer_type(question, candidate.text, kind):
                     return candidate
         return scored[0]
 
