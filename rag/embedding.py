@@ -25,6 +25,7 @@ MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
 # Measured on 2 cores: one 256-token chunk per run is fastest, while ~30-token sentences
 # go best about eight at a time (benchmarks/embedding.py); a token budget gives both.
 TOKENS_PER_BATCH = 256
+QUERIES_CACHED = 1024  # questions whose vectors are kept, per embedder
 
 
 class Embedder(Protocol):
@@ -73,7 +74,7 @@ class OnnxEmbedder:
         self.session = ort.InferenceSession(
             model_path, options, providers=["CPUExecutionProvider"]
         )
-        self._query = lru_cache(maxsize=1024)(self._embed_one)
+        self._query = lru_cache(maxsize=QUERIES_CACHED)(self._embed_one)
 
     def _run(self, encodings: list) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
@@ -129,6 +130,8 @@ class OpenAIEmbedder:
             max_retries=1,
             check_embedding_ctx_length=False,
         )
+        # one request per distinct question: retrieval and the answer engine both embed it
+        self._query = lru_cache(maxsize=QUERIES_CACHED)(self._embed_one)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         try:
@@ -137,8 +140,11 @@ class OpenAIEmbedder:
             raise ModelUnavailable(f"The embedding service failed: {exc}") from None
         return np.asarray(rows, dtype=np.float32)
 
-    def embed_query(self, text: str) -> np.ndarray:
+    def _embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._query(text)
 
 
 def build_embedder(settings: Settings) -> Embedder:

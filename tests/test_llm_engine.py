@@ -264,3 +264,30 @@ def test_dev_eval_through_the_server(seeded) -> None:
     assert scores["gold_retrieved@5"] >= 0.9
     assert scores["citation_precision"] >= 0.5
     assert any(GENEVA in str(r) for r in server.requests)
+
+
+def test_openai_embedder_asks_the_service_once_per_distinct_question() -> None:
+    """Retrieval (once per document for a question about several) and the answer engine
+    all embed the same question: with a remote embedding service each is a request."""
+    from rag.embedding import OpenAIEmbedder
+
+    asked: list[list[str]] = []
+
+    class Service:  # stands in for the embedding model behind langchain-openai
+        fail = True
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            asked.append(list(texts))
+            if self.fail:
+                self.fail = False
+                raise ConnectionError("connection refused")
+            return [[float(len(text)), 1.0] for text in texts]
+
+    embedder = OpenAIEmbedder(load_settings(embedding="openai",
+                                            openai_base_url=f"http://127.0.0.1:{free_port()}/v1"))
+    embedder._client = Service()
+    with pytest.raises(ModelUnavailable):
+        embedder.embed_query("Who?")
+    first, again, other = (embedder.embed_query(q) for q in ("Who?", "Who?", "When?"))
+    assert asked == [["Who?"], ["Who?"], ["When?"]]  # a failure is not remembered
+    assert first.tolist() == again.tolist() == [4.0, 1.0] and other.tolist() == [5.0, 1.0]
