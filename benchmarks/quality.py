@@ -33,7 +33,6 @@ from rag.engines.extractive import DEFAULT_THRESHOLD
 from rag.evaluation import locate
 from rag.pipeline import Pipeline
 from rag.retrieval import Fusion, fused_rows
-from rag.types import Passage
 
 BUDGETS = (4000, 2000)
 THRESHOLDS = np.round(np.arange(0.0, 1.001, 0.02), 3)
@@ -69,16 +68,11 @@ def citechat_ranker(pipeline: Pipeline, fusion: Fusion) -> Ranker:
     return rank
 
 
-def ask_passages(pipeline: Pipeline, question: str, budget: int,
-                 k: int | None = None) -> list[Passage]:
+def as_ask(pipeline: Pipeline, k: int | None = None) -> System:
     """The passages `Pipeline.ask` answers from: k of them (the settings' k unless given)
     within the budget, spread over every document for a question about several."""
-    return pipeline.retrieve(question, k=k, budget_chars=budget)
-
-
-def as_ask(pipeline: Pipeline, k: int | None = None) -> System:
-    return lambda question, budget: [(p.doc, p.start, p.end)
-                                     for p in ask_passages(pipeline, question, budget, k)]
+    return lambda question, budget: [(p.doc, p.start, p.end) for p in
+                                     pipeline.retrieve(question, k=k, budget_chars=budget)]
 
 
 def langchain_tutorial_ranker(folder: Path, embedder, name: str) -> Ranker:
@@ -167,7 +161,7 @@ def refusal_curve(pipeline: Pipeline, questions: list[tuple[str, bool]]) -> dict
     confidence over the passages `ask` would retrieve. (question, answerable) pairs."""
     engine = pipeline.engine
     budget = pipeline.settings.context_chars
-    confidence = np.array([engine.confidence(q, ask_passages(pipeline, q, budget))
+    confidence = np.array([engine.confidence(q, pipeline.retrieve(q, budget_chars=budget))
                            for q, _ in questions])
     answerable = np.array([a for _, a in questions])
 
