@@ -63,8 +63,10 @@ class Pipeline:
         self._engine = engine
 
     @classmethod
-    def build(cls, settings: Settings, engine: Engine | None = None) -> Pipeline:
-        embedder = build_embedder(settings)
+    def build(cls, settings: Settings, engine: Engine | None = None,
+              embedder: Embedder | None = None) -> Pipeline:
+        """The pipeline for these settings; pass `embedder` to share one already loaded."""
+        embedder = embedder or build_embedder(settings)
         store = open_store(settings.chroma_url, settings.data_dir, settings.collection,
                            embedder.model_id)
         return cls(settings, embedder, store, engine)

@@ -22,7 +22,7 @@ import pytest
 from rag.config import Settings, load_settings
 from rag.embedding import OnnxEmbedder
 from rag.pipeline import Pipeline
-from rag.store import connect, open_store
+from rag.store import connect
 
 from chroma_server import (
     ChromaServer,
@@ -105,10 +105,7 @@ def make_pipeline(tmp_path: Path, embedder: OnnxEmbedder, chroma_url: str | None
             overrides.setdefault("chroma_url", chroma_url)
             overrides.setdefault("collection", collections.setdefault(name, unique_collection()))
         settings = load_settings(data_dir=tmp_path / name, **overrides)
-        used = embedder_override or embedder
-        store = open_store(settings.chroma_url, settings.data_dir, settings.collection,
-                           used.model_id)
-        return Pipeline(settings, used, store)
+        return Pipeline.build(settings, embedder=embedder_override or embedder)
 
     yield make
     for collection in collections.values():
@@ -131,9 +128,7 @@ def seeded_collection(tmp_path_factory: pytest.TempPathFactory, chroma_server: C
     """A collection on the server with the seeds ingested, built once; copy it before use."""
     settings = load_settings(data_dir=tmp_path_factory.mktemp("seeded-server"),
                              chroma_url=chroma_server.url, collection=unique_collection("seeds"))
-    store = open_store(settings.chroma_url, settings.data_dir, settings.collection,
-                       embedder.model_id)
-    assert Pipeline(settings, embedder, store).ingest([SEEDS]).exit_code == 0
+    assert Pipeline.build(settings, embedder=embedder).ingest([SEEDS]).exit_code == 0
     return settings.collection
 
 
@@ -151,10 +146,10 @@ def seeded(tmp_path: Path, mode: str, request: pytest.FixtureRequest,
                                  collection=unique_collection("seeded"))
         copy_collection(connect(url, folder), request.getfixturevalue("seeded_collection"),
                         settings.collection)
-    store = open_store(settings.chroma_url, folder, settings.collection, embedder.model_id)
-    yield Pipeline(settings, embedder, store)
+    pipeline = Pipeline.build(settings, embedder=embedder)
+    yield pipeline
     if settings.chroma_url:
-        drop_collection(store.client, settings.collection)
+        drop_collection(pipeline.store.client, settings.collection)
 
 
 def dev_items() -> list[dict]:

@@ -24,7 +24,6 @@ from playwright.async_api import Browser, Locator, Page, async_playwright, expec
 from rag.chats import FILENAME, ChatStore
 from rag.config import load_settings
 from rag.pipeline import Pipeline
-from rag.store import open_store
 from rag.types import Response
 
 from app_server import launch_chromium, running_app
@@ -266,9 +265,7 @@ def test_app_sessions_ask_while_another_uploads(tmp_path: Path, seeded_dir: Path
 
     # the store (read once the app has stopped) holds the uploads beside the seeds ...
     settings = load_settings(data_dir=data)
-    store = open_store(settings.chroma_url, settings.data_dir, settings.collection,
-                       embedder.model_id)
-    pipeline = Pipeline(settings, embedder, store)
+    pipeline = Pipeline.build(settings, embedder=embedder)
     assert sorted(d.name for d in pipeline.documents()) == sorted(seeds + UPLOADED)
     census = pipeline.ask("How many animals did the zebra census count in Kenya?")
     assert not census.refused and census.citations[0].doc in UPLOADED
