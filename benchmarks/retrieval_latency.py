@@ -119,7 +119,8 @@ def stages(store: Store, embedder: Uncached, query: str) -> dict[str, float]:
 
     vector = step("embed query", lambda: embedder.embed_query(query))
     table = step("freshness check (table)", store.table)
-    step("BM25", lambda: _lexical_ranking(table, query, fusion.candidates, None))
+    step("BM25", lambda: _lexical_ranking(table, table.lexical.scores(query),
+                                         fusion.candidates, None))
     step("chunk vectors", lambda: store.dense_search(vector, fusion.candidates))
     step("sentence vectors", lambda: store.sentence_search(vector, 3 * fusion.candidates))
     return spent

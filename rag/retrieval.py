@@ -39,9 +39,9 @@ class Fusion:
     answer_type_boost: float = 0.1
 
 
-def _lexical_ranking(table: ChunkTable, query: str, n: int,
+def _lexical_ranking(table: ChunkTable, scores: np.ndarray, n: int,
                      docs: Sequence[str] | None) -> list[int]:
-    scores = table.lexical.scores(query)
+    """The rows of the `n` best BM25 `scores` (one per row of `table`) within `docs`."""
     if docs:
         scores = np.where(np.isin(table.docs, list(docs)), scores, 0.0)
     n = min(n, int((scores > 0).sum()))
@@ -53,14 +53,18 @@ def _lexical_ranking(table: ChunkTable, query: str, n: int,
 
 def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str] | None = None,
                fusion: Fusion = Fusion(), table: ChunkTable | None = None,
-               ) -> list[tuple[int, float]]:
+               lexical_scores: np.ndarray | None = None) -> list[tuple[int, float]]:
     """(row in `table`, fused score) for the candidate chunks, best first. Pass the table
-    you will read the rows from: another writer may replace the store's in between."""
+    you will read the rows from: another writer may replace the store's in between; and
+    the query's BM25 scores over it, if already known."""
     table = table or store.table()
     if not table.ids:
         return []
     vector = embedder.embed_query(query)
-    rankings = [(fusion.lexical, _lexical_ranking(table, query, fusion.candidates, docs))]
+    if lexical_scores is None:
+        lexical_scores = table.lexical.scores(query)
+    rankings = [(fusion.lexical,
+                 _lexical_ranking(table, lexical_scores, fusion.candidates, docs))]
     if fusion.chunk:
         found = store.dense_search(vector, fusion.candidates, docs)
         rankings.append((fusion.chunk, [table.row_of[i] for i, _ in found if i in table.row_of]))
@@ -90,9 +94,10 @@ def retrieve_each(store: Store, embedder: Embedder, query: str, k: int = 5,
     gets its best); the `k` documents taken are those the joint ranking finds first."""
     query = without_scope(query) or query
     table = store.table()
-    joint = fused_rows(store, embedder, query, docs, fusion, table)
+    scores = table.lexical.scores(query)  # the same for every ranking below
+    joint = fused_rows(store, embedder, query, docs, fusion, table, scores)
     scope = list(dict.fromkeys(str(table.docs[row]) for row, _ in joint))[:k]
-    each = [fused_rows(store, embedder, query, [doc], fusion, table) for doc in scope]
+    each = [fused_rows(store, embedder, query, [doc], fusion, table, scores) for doc in scope]
     rounds = zip_longest(*each)
     return _take(table, [hit for hits in rounds for hit in hits if hit], k, budget_chars)
 

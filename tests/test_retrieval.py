@@ -71,3 +71,13 @@ def test_who_question_favours_passages_naming_people(seeded) -> None:
     assert {p.start for p in typed} <= {p.start for p in retrieve(
         seeded.store, seeded.embedder, question, 10, fusion=Fusion(answer_type_boost=0.0))}
     assert typed[0].score <= 1.1 * plain[0].score + 1e-6
+
+
+def test_question_about_each_document_scores_bm25_once(seeded, monkeypatch) -> None:
+    """Ranked jointly and once per document, the question is BM25-scored only once."""
+    model = seeded.store.table().lexical._model
+    scored: list[list[str]] = []
+    score = model.get_scores
+    monkeypatch.setattr(model, "get_scores", lambda terms: scored.append(terms) or score(terms))
+    passages = seeded.retrieve("Which Russian officials appear in each of the two articles?")
+    assert {p.doc for p in passages} == {GENEVA, RUSI} and len(scored) == 1
