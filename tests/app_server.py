@@ -2,8 +2,9 @@
 data directory of the test's own, and Debian's Chromium to drive it through Playwright.
 
 Shared by tests/test_browser.py, tests/test_concurrency.py and benchmarks/answers.py, so
-it needs nothing from pytest. Never downloads a browser:
-`launch_chromium` uses /usr/bin/chromium (`make test` installs it when it is missing).
+it needs nothing from pytest; the other local servers of the tests take its `free_port`.
+Never downloads a browser: `launch_chromium` uses /usr/bin/chromium (`make test`
+installs it when it is missing).
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from app_server import free_port
 
 STARTUP_S = 60.0
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -33,12 +34,6 @@ class ChromaServer:
     path: Path
     log: Path
     process: subprocess.Popen  # for tests that crash the server on purpose
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _die_with_parent() -> None:  # runs in the child before exec
@@ -63,7 +58,7 @@ def running_server(folder: Path) -> Iterator[ChromaServer]:
     """A Chroma server storing its data under `folder`, stopped on exit."""
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "chroma.log"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
         process = subprocess.Popen(

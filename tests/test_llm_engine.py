@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 from typing import Any
@@ -21,6 +20,7 @@ from rag.errors import ModelUnavailable
 from rag.evaluation import load_items, run_eval
 from rag.types import Passage, Turn
 
+from app_server import free_port
 from conftest import DEV_EVAL, GENEVA
 from fake_openai_server import FakeOpenAIServer, overlap_responder
 
@@ -174,12 +174,6 @@ def test_map_reduce_through_the_server() -> None:
         draft = engine.summarize(units(6))
     assert draft.text == "All [1][6]." and len(server.requests) == 3
     assert "[4] (from d.txt)" in server.prompts[1] and "Three to five [4][6]." in server.prompts[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize(("status", "words"), [
