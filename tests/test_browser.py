@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from app_server import CHROMIUM, launch_chromium, running_app
+from app_server import launch_chromium, running_app
 from conftest import GENEVA, ROOT
 from fake_openai_server import FakeOpenAIServer
 
@@ -50,7 +50,6 @@ def ask(page: Page, question: str) -> None:
 
 
 def test_a_seed_question_is_answered_with_a_checkable_citation(app_url: str) -> None:
-    assert CHROMIUM.exists(), "Debian's chromium is missing: apt-get install chromium"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
