@@ -215,3 +215,41 @@ def test_map_reduce_with_nothing_on_the_focus_refuses() -> None:
     draft = LLMEngine(model, batch_chars=300).summarize(
         units(6), request=SummaryRequest(5, "unicorns"))
     assert draft.refused and "Use 5 sentences in all." in model.prompts[0]
+
+
+# -- the CLI and the app -----------------------------------------------------------------
+
+
+def test_cli_length_and_focus(tmp_path, seeded_dir) -> None:
+    import json
+    import shutil
+
+    from test_cli import assert_clean_failure, citechat
+
+    shutil.copytree(seeded_dir, tmp_path / "data")
+    three = citechat("summarize", RUSI, "--length", "3", "--focus", "UN peacekeeping forces",
+                     "--json", data_dir=tmp_path / "data")
+    assert three.returncode == 0, three.stderr
+    response = json.loads(three.stdout)
+    assert len(response["citations"]) == 3 and response["question"].endswith("forces")
+    assert any("peacekeep" in c["text"] for c in response["citations"])
+    assert_clean_failure(citechat("summarize", "--length", "tiny", data_dir=tmp_path / "data"),
+                         "Unknown summary length 'tiny'")
+
+
+def test_app_length_control_beside_the_summarize_button(seeded_dir, tmp_path,
+                                                        monkeypatch) -> None:
+    import shutil
+
+    from test_app import started
+
+    shutil.copytree(seeded_dir, tmp_path / "data")
+    monkeypatch.setenv("CITECHAT_DATA_DIR", str(tmp_path / "data"))
+    app = started()
+    assert app.selectbox(key="summary_length").options == ["Auto", "Short", "Medium", "Long"]
+    app.selectbox(key="summary_length").set_value("short").run()
+    app.button(key=f"sum:{RUSI}").click().run()
+    short = len(app.expander)
+    app.selectbox(key="summary_length").set_value("long").run()
+    app.button(key=f"sum:{RUSI}").click().run()
+    assert not app.exception and 2 <= short < len(app.expander) - short

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -50,8 +51,10 @@ def standardized(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread > 1e-12 else np.zeros_like(values)
 
 
-def term_matrix(texts: Sequence[str]) -> np.ndarray:
-    """Binary sentence × term matrix of the texts' content terms."""
+@lru_cache(maxsize=64)
+def term_matrix(texts: tuple[str, ...]) -> np.ndarray:
+    """Binary sentence × term matrix of the texts' content terms (the last few documents'
+    kept: a document is often summarized again at another length or focus)."""
     tokens = [set(t) for t in tokenize(list(texts))]
     vocabulary = {term: i for i, term in enumerate(sorted(set().union(*tokens)))}
     matrix = np.zeros((len(tokens), len(vocabulary)))
@@ -81,7 +84,7 @@ def centrality(texts: Sequence[str], teleport: np.ndarray, weights: Weights) -> 
     found = np.zeros(len(texts))
     for first in range(0, len(texts), WINDOW):
         part = slice(first, first + WINDOW)
-        graph = lexical_graph(term_matrix(texts[part]), weights.exponent)
+        graph = lexical_graph(term_matrix(tuple(texts[part])), weights.exponent)
         found[part] = standardized(pagerank(graph, teleport[part], weights.damping))
     return found
 
