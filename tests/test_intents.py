@@ -81,5 +81,4 @@ def test_a_typed_request_sets_length_and_focus(seeded) -> None:
     focused = seeded.ask("Summarize what the RUSI piece says about the UN peacekeeping idea")
     assert focused.answer == seeded.summarize(
         [RUSI], length="auto", focus="the UN peacekeeping idea").answer
-    assert all("peacekeep" in c.text or "UN" in c.text or "deployed" in c.text
-               for c in focused.citations[:3])
+    assert {c.doc for c in focused.citations} == {RUSI}

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.lexical import LexicalIndex, tokenize
+from rag.lexical import tokenize
 from rag.summaries.candidates import Sentence
 
 WINDOW = 1000
@@ -40,7 +40,7 @@ class Weights:
     opening: float = 0.25  # bonus for a sentence that opens a paragraph or section
     redundancy: float = 0.0  # penalty per unit of cosine to the most similar pick
     focus: float = 1.0  # weight of (standardized) relevance to the focus
-    focus_keep: float = 0.5  # share of the best relevance a sentence needs to be on focus
+    focus_keep: float = 0.3  # share of the best relevance a sentence needs to be on focus
 
 
 DEFAULT = Weights()
@@ -52,15 +52,15 @@ def standardized(values: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def term_matrix(texts: tuple[str, ...]) -> np.ndarray:
-    """Binary sentence × term matrix of the texts' content terms (the last few documents'
-    kept: a document is often summarized again at another length or focus)."""
+def term_matrix(texts: tuple[str, ...]) -> tuple[np.ndarray, dict[str, int]]:
+    """Binary sentence × term matrix of the texts' content terms, and term -> column (the
+    last few documents' kept: one is often summarized again at another length or focus)."""
     tokens = [set(t) for t in tokenize(list(texts))]
     vocabulary = {term: i for i, term in enumerate(sorted(set().union(*tokens)))}
     matrix = np.zeros((len(tokens), len(vocabulary)))
     for row, terms in enumerate(tokens):
         matrix[row, [vocabulary[t] for t in terms]] = 1.0
-    return matrix
+    return matrix, vocabulary
 
 
 def lexical_graph(terms: np.ndarray, exponent: float) -> np.ndarray:
@@ -84,17 +84,25 @@ def centrality(texts: Sequence[str], teleport: np.ndarray, weights: Weights) -> 
     found = np.zeros(len(texts))
     for first in range(0, len(texts), WINDOW):
         part = slice(first, first + WINDOW)
-        graph = lexical_graph(term_matrix(tuple(texts[part])), weights.exponent)
+        graph = lexical_graph(term_matrix(tuple(texts[part]))[0], weights.exponent)
         found[part] = standardized(pagerank(graph, teleport[part], weights.damping))
     return found
 
 
 def relevance(texts: Sequence[str], vectors: np.ndarray, focus: str,
               focus_vector: np.ndarray) -> np.ndarray:
-    """How much each sentence is about the focus, 0..1: half cosine, half BM25 (scaled
-    to the best sentence)."""
-    lexical = LexicalIndex.build(list(texts)).scores(focus)
-    lexical = lexical / lexical.max() if lexical.size and lexical.max() > 0 else lexical
+    """How much each sentence is about the focus, 0..1: half the cosine of their vectors,
+    half the share of the focus's terms the sentence holds, each weighted by its rarity
+    among the sentences (a term the document never uses counts as the rarest)."""
+    matrix, vocabulary = term_matrix(tuple(texts))
+    terms = set(tokenize([focus])[0])
+    rarest = np.log1p(len(texts))
+    weights = {t: np.log1p(len(texts) / (1 + matrix[:, vocabulary[t]].sum()))
+               if t in vocabulary else rarest for t in terms}
+    total = sum(weights.values())
+    held = [(vocabulary[t], w) for t, w in weights.items() if t in vocabulary]
+    lexical = (matrix[:, [c for c, _ in held]] @ np.array([w for _, w in held]) / total
+               if held else np.zeros(len(texts)))
     return 0.5 * np.clip(vectors @ focus_vector, 0.0, None) + 0.5 * lexical
 
 
