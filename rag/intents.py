@@ -61,6 +61,12 @@ _EVERY = re.compile(rf"^(?:(?:all|both|each|every)(?: of)?(?: (?:the|my|these|th
                     re.IGNORECASE)
 _DOCS_ON = re.compile(rf"^(?P<docs>.*\b{_DOC_NOUN})\s+(?:about|on)\s+(?P<focus>.+)$",
                       re.IGNORECASE)
+# "what the RUSI author recommends Western governments do": whose view, and which view
+_WHAT_SAYS = re.compile(
+    r"^(?:what|how|why|whether)\s+(?P<who>.+?)\s+(?P<view>(?:says?|said|recommends?|proposes?|"
+    r"suggests?|argues?|thinks?|wants?|believes?|claims?|concludes?|writes?|describes?|"
+    r"explains?)\b.*)$", re.IGNORECASE)
+_AUTHOR = re.compile(r"(?:[’']s)?\s+(?:authors?|writers?|analysts?|columnists?)$", re.IGNORECASE)
 _FILLER = re.compile(r"^(?:of|for|on|from)\s+|\b(?:please|for me|thanks?(?: you)?)\b|"
                      r"[\s,.!?;:]+$", re.IGNORECASE)
 
@@ -148,6 +154,10 @@ def summary_intent(message: str) -> SummaryIntent | None:
     if focus:
         rest = rest[: focus.start()]
     topic = _target(focus.group("focus")) if focus else ""
+    view = _WHAT_SAYS.match(rest.strip())
+    if view and not topic:  # "what the RUSI author recommends": RUSI's piece, on that
+        who = _AUTHOR.sub(" piece", view.group("who"))
+        return SummaryIntent(_names(_target(who)), length, _target(view.group("view")), bullets)
     return SummaryIntent(_names(_target(rest)), length, topic, bullets)
 
 

@@ -169,7 +169,9 @@ def overlap_responder(messages: list[dict[str, Any]]) -> str:
         follow_up = re.search(r"Follow-up question: (.*)\n", prompt).group(1)
         previous = re.findall(r"User: (.*)", prompt)[-1]
         return f"{follow_up} ({previous})"
-    question = re.search(r"Question: (.*)\n", prompt).group(1)
+    asked = re.search(r"Question: (.*)\n", prompt)
+    # a summary prompt has no question: its instruction (length, focus) stands in for one
+    question = asked.group(1) if asked else prompt.split("Passages:")[0]
     passages = re.findall(r"\[(\d+)\] \(from [^)]*\)\n\"\"\"\n(.*?)\n\"\"\"", prompt, re.S)
     words = {w for w in re.findall(r"\w{4,}", question.lower())}
     named = re.findall(r"(?<!^)\b(?:[A-Z]\w+|\d+)", question)

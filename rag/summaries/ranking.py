@@ -40,7 +40,7 @@ class Weights:
     opening: float = 0.25  # bonus for a sentence that opens a paragraph or section
     redundancy: float = 0.0  # penalty per unit of cosine to the most similar pick
     focus: float = 1.0  # weight of (standardized) relevance to the focus
-    focus_keep: float = 0.3  # share of the best relevance a sentence needs to be on focus
+    focus_keep: float = 0.5  # share of the best relevance a sentence needs to be on focus
 
 
 DEFAULT = Weights()
