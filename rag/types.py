@@ -12,12 +12,28 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Extracted:
+    """What a format reader returns: the text every offset will point into, the title,
+    one `(start, end)` character range per page (empty for unpaged formats) and the
+    character ranges of page furniture (running headers, footers, page numbers)."""
+
+    text: str
+    title: str = ""
+    pages: tuple[tuple[int, int], ...] = ()
+    furniture: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class Document:
-    """A loaded document: its name in the collection and its exact text."""
+    """A loaded document: its name in the collection, its exact text, its title and,
+    for paged formats, one `(start, end)` character range per page (page n is
+    `pages[n - 1]`)."""
 
     name: str
     text: str
     content_hash: str
+    title: str = ""
+    pages: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
