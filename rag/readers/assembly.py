@@ -28,6 +28,7 @@ _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\uf
 # TeX fonts without a Unicode map print the ff ligature as U+21B5 (↵) inside words
 _BROKEN_FF = re.compile(r"(?<=[^\W\d_])\u21b5(?=[^\W\d_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\uffff]")
+_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")  # printed as a space
 PARAGRAPH = "\n\n"
 
 
@@ -37,7 +38,7 @@ def clean(text: str) -> str:
     text = _BROKEN_FF.sub("ff", text.translate(_LIGATURES))
     if text.endswith(HYPHEN_MARK):
         text = text[:-1] + "-"
-    return _CONTROL.sub(" ", text)
+    return _SPACES.sub(" ", _CONTROL.sub(" ", text))
 
 
 def _key(line: Line) -> str:

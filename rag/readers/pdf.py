@@ -94,7 +94,8 @@ def page_lines(textpage, width: float) -> list[Line]:
     """The page's printed lines in reading order."""
     import pypdfium2.raw as pdfium_c
 
-    text = page_chars(textpage)
+    # PDFium marks a hyphen it takes to end a line as U+FFFE or, in some fonts, U+0002
+    text = page_chars(textpage).replace("\x02", HYPHEN_MARK)
     rect = pdfium_c.FS_RECTF()
 
     def box(i: int) -> tuple[float, float, float, float]:
