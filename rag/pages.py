@@ -20,6 +20,15 @@ from dataclasses import dataclass
 
 from rag.readers.pdf import opened, page_chars
 
+
+def page_label(pages: tuple[int, int] | list[int] | None) -> str:
+    """"p. 12", "pp. 12–13", or "" for a document without pages."""
+    if not pages:
+        return ""
+    first, last = pages
+    return f"p. {first}" if first == last else f"pp. {first}–{last}"
+
+
 SCALE = 1.5  # pixels per PDF unit (108 dpi): readable beside the text view
 HIGHLIGHT = (255, 214, 0, 110)  # RGBA: a translucent marker yellow
 MIN_MATCHED = 0.8  # share of the cited letters the page must hold for a highlight

@@ -25,6 +25,7 @@ from rag.citations import parse_markers, strip_markers
 from rag.config import Settings
 from rag.engines.base import REFUSAL, Draft, TokenSink
 from rag.errors import ModelUnavailable
+from rag.pages import page_label
 from rag.prompts import render
 from rag.types import Passage, Turn
 
@@ -111,9 +112,17 @@ def _model_errors(location: str, model_name: str, timeout: float | None) -> Iter
 
 
 def _numbered(passages: Sequence[Passage], first: int = 1) -> str:
-    """Passages as quoted blocks numbered from `first`: the numbers the markers use."""
-    return "\n\n".join(f"[{n}] (from {p.doc})\n\"\"\"\n{p.text}\n\"\"\""
+    """Passages as quoted blocks numbered from `first`: the numbers the markers use,
+    each with its document's title and pages."""
+    return "\n\n".join(f"[{n}] (from {_source(p)})\n\"\"\"\n{p.text}\n\"\"\""
                        for n, p in enumerate(passages, start=first))
+
+
+def _source(passage: Passage) -> str:
+    title = " ".join(getattr(passage, "title", "").split())
+    named = f"{passage.doc}, “{title}”" if title else passage.doc
+    page = page_label(getattr(passage, "pages", None))
+    return f"{named}, {page}" if page else named
 
 
 def _is_refusal(text: str) -> bool:

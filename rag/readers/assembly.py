@@ -21,6 +21,7 @@ from rag.readers.layout import HYPHEN_MARK, Block, Line, blocks_of, same_size
 from rag.types import Extracted
 
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be furniture
+EDGE_ZONE = 0.1  # ...if they lie within this share of the page's height from its edge
 _PAGE_NUMBER = re.compile(r"^[-–—(\[]?\s*(?:page\s+)?(?:\d{1,4}|[ivxlc]{1,7})"
                           r"(?:\s*(?:of|/)\s*\d{1,4})?\s*[-–—)\]]?$", re.IGNORECASE)
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
@@ -45,17 +46,24 @@ def _key(line: Line) -> str:
     return re.sub(r"\d+", "#", " ".join(line.text.lower().split()))
 
 
-def _edges(lines: list[Line]) -> list[int]:
-    """Indices of the lines at the top and at the bottom of the page."""
+def _edges(lines: list[Line], height: float | None) -> list[int]:
+    """Indices of the lines at the top and at the bottom of the page (within EDGE_ZONE
+    of its edges, when the page's height is known)."""
     by_height = sorted(range(len(lines)), key=lambda i: -lines[i].top)
-    return sorted(set(by_height[:EDGE_LINES] + by_height[-EDGE_LINES:]))
+    edges = set(by_height[:EDGE_LINES] + by_height[-EDGE_LINES:])
+    if height:
+        edges = {i for i in edges if lines[i].bottom > (1 - EDGE_ZONE) * height
+                 or lines[i].top < EDGE_ZONE * height}
+    return sorted(edges)
 
 
-def furniture_lines(pages: list[list[Line]]) -> set[tuple[int, int]]:
+def furniture_lines(pages: list[list[Line]],
+                    heights: list[float] | None = None) -> set[tuple[int, int]]:
     """(page, line index) of the running headers, footers and page numbers."""
-    keys = Counter(_key(page[i]) for page in pages for i in set(_edges(page)))
+    edges = [_edges(page, heights[n] if heights else None) for n, page in enumerate(pages)]
+    keys = Counter(_key(page[i]) for page, near in zip(pages, edges, strict=True) for i in near)
     repeats = max(2 if len(pages) <= 4 else 3, math.ceil(0.05 * len(pages)))
-    return {(n, i) for n, page in enumerate(pages) for i in _edges(page)
+    return {(n, i) for n, page in enumerate(pages) for i in edges[n]
             if (keys[_key(page[i])] >= repeats and len(page) > EDGE_LINES)
             or _PAGE_NUMBER.match(page[i].text.strip())}
 
@@ -174,9 +182,11 @@ def title_from(pages: list[list[Block]], body_size: float) -> str:
     return ""
 
 
-def assemble(pages: list[list[Line]], metadata_title: str = "") -> Extracted:
-    """The document's Extracted from its pages' lines (each page in reading order)."""
-    furniture = furniture_lines(pages)
+def assemble(pages: list[list[Line]], metadata_title: str = "",
+             heights: list[float] | None = None) -> Extracted:
+    """The document's Extracted from its pages' lines (each page in reading order) and,
+    when known, the pages' heights."""
+    furniture = furniture_lines(pages, heights)
     body_size = _body_size(pages)
     blocked: list[list[Block]] = []
     for n, lines in enumerate(pages):

@@ -80,6 +80,44 @@ def _pieces(text: str) -> Iterator[tuple[int, int]]:
         yield start, len(text)
 
 
+def _trimmed(text: str, pieces: Iterator[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    for start, end in pieces:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            yield start, end
+
+
+def _gutter_split(textpage, text: str, pieces: Iterator[tuple[int, int]], width: float,
+                  box) -> Iterator[tuple[int, int]]:
+    """Pieces cut where they cross an empty middle of the page: PDFium reads a line of
+    each column as one line when the page prints them row by row."""
+    import pypdfium2.raw as pdfium_c
+
+    middle = width / 2
+    for start, end in pieces:
+        (x0, bottom, _, top), (_, _, x1, _) = box(start), box(end - 1)
+        height = max(top - bottom, 1.0)
+        if not (x0 < middle < x1) or pdfium_c.FPDFText_GetCharIndexAtPos(
+                textpage, middle, (top + bottom) / 2, height, height / 4) >= 0:
+            yield start, end
+            continue
+        spaces = [i for i in range(start, end) if text[i] == " "]
+        # the last space before the gutter: boxes grow left to right along a line
+        lo, hi = 0, len(spaces)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (mid + 1, hi) if box(spaces[mid] - 1)[2] < middle else (lo, mid)
+        cut = spaces[lo - 1] if lo else None
+        # two columns of text fill both halves; a table row with an empty middle does not
+        if cut is None or min(box(cut - 1)[2] - x0, x1 - box(cut + 1)[0]) < 0.3 * width:
+            yield start, end
+            continue
+        yield from _trimmed(text, iter([(start, cut), (cut + 1, end)]))
+
+
 def _print_size(box, text: str, start: int, end: int, samples: int = 5) -> float:
     """The median height of the font boxes of a few of the run's characters: PDFium's
     font size is the nominal one (often 1 under a scaling matrix), and one character's
@@ -103,21 +141,12 @@ def page_lines(textpage, width: float) -> list[Line]:
         return rect.left, rect.bottom, rect.right, rect.top
 
     segments = []
-    for start, end in _pieces(text):
-        while start < end and text[start].isspace():
-            start += 1
-        last = end
-        while last > start and text[last - 1].isspace():
-            last -= 1
-        if start == last:
-            continue
-        (x0, b0, _, t0), (_, b1, x1, t1) = box(start), box(last - 1)
-        piece = text[start:last]
+    for start, end in _gutter_split(textpage, text, _trimmed(text, _pieces(text)), width, box):
+        (x0, b0, _, t0), (_, b1, x1, t1) = box(start), box(end - 1)
+        piece = text[start:end]
         angle = pdfium_c.FPDFText_GetCharAngle(textpage, start)
-        # PDFium's font size is the nominal one, often 1 under a scaling matrix; the
-        # height of the font's box is what the page prints
         segments.append(Line(piece, x0, max(x1, x0), min(b0, b1), max(t0, t1),
-                             _print_size(box, text, start, last),
+                             _print_size(box, text, start, end),
                              piece.endswith((HYPHEN_MARK, "-", "\u00ad")),
                              rotated=abs(math.sin(angle)) > 0.1,
                              bold=pdfium_c.FPDFText_GetFontWeight(textpage, start) >= 600))
@@ -139,8 +168,10 @@ def read_pdf(data: bytes, on_page: Callable[[int, int], None] | None = None) -> 
         if total == 0:
             raise UnreadableDocument("corrupt PDF (no pages)")
         pages: list[list[Line]] = []
+        heights: list[float] = []
         for number in range(total):
             page = pdf[number]
+            heights.append(page.get_height())
             try:
                 textpage = page.get_textpage()
                 try:
@@ -152,4 +183,4 @@ def read_pdf(data: bytes, on_page: Callable[[int, int], None] | None = None) -> 
             if on_page:
                 on_page(number + 1, total)
         title = metadata_title(pdf)
-    return assemble(pages, title)
+    return assemble(pages, title, heights)
