@@ -100,8 +100,10 @@ def _gutter_split(textpage, text: str, pieces: Iterator[tuple[int, int]], width:
     for start, end in pieces:
         (x0, bottom, _, top), (_, _, x1, _) = box(start), box(end - 1)
         height = max(top - bottom, 1.0)
-        if not (x0 < middle < x1) or pdfium_c.FPDFText_GetCharIndexAtPos(
-                textpage, middle, (top + bottom) / 2, height, height / 4) >= 0:
+        at = pdfium_c.FPDFText_GetCharIndexAtPos(textpage, middle, (top + bottom) / 2,
+                                                 height, height / 4) if x0 < middle < x1 else 0
+        # the middle holds a character, or no more than a word space: not a gutter
+        if at >= 0 and (text[at:at + 1] != " " or box(at)[2] - box(at)[0] < 1.5 * height):
             yield start, end
             continue
         spaces = [i for i in range(start, end) if text[i] == " "]
@@ -112,7 +114,7 @@ def _gutter_split(textpage, text: str, pieces: Iterator[tuple[int, int]], width:
             lo, hi = (mid + 1, hi) if box(spaces[mid] - 1)[2] < middle else (lo, mid)
         cut = spaces[lo - 1] if lo else None
         # two columns of text fill both halves; a table row with an empty middle does not
-        if cut is None or min(box(cut - 1)[2] - x0, x1 - box(cut + 1)[0]) < 0.3 * width:
+        if cut is None or min(box(cut - 1)[2] - x0, x1 - box(cut + 1)[0]) < 0.25 * width:
             yield start, end
             continue
         yield from _trimmed(text, iter([(start, cut), (cut + 1, end)]))
