@@ -15,10 +15,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from rag import documents
 from rag.chats import FILENAME, UNTITLED, Chat, ChatStore, Message, export_markdown
 from rag.config import Settings, load_settings
 from rag.errors import CitechatError
-from rag.pages import PageView, cited_pages, page_label
+from rag.pages import PageView, cited_pages, page_label, pages_of
 from rag.pipeline import Pipeline
 from rag.render import (
     escape_markdown,
@@ -100,15 +101,16 @@ def show_sources(pipeline: Pipeline, response: dict) -> None:
         quote = escape_markdown(short(citation["text"]))
         title = escape_markdown(citation.get("title") or doc)
         with st.expander(f"**[{citation['n']}]** {title} — “{quote}”"):
-            page = page_label(citation.get("pages"))
-            st.caption(f"{escape_markdown(doc)}, {page + ', ' if page else ''}"
-                       f"characters {start}–{end}")
             try:
                 source = pipeline.source_text(doc)
             except CitechatError:
                 st.warning("This document has since been removed.")
                 continue
-            show_cited(pipeline, citation, highlight_html(source, start, end))
+            pages = cited_page_numbers(pipeline, citation)
+            page = page_label(pages)
+            st.caption(f"{escape_markdown(doc)}, {page + ', ' if page else ''}"
+                       f"characters {start}–{end}")
+            show_cited(pipeline, citation, pages, highlight_html(source, start, end))
 
 
 # -- the cited page of a PDF, beside the text (rendering: rag/pages.py) ---------------------
@@ -122,13 +124,32 @@ def page_views(_pipeline: Pipeline, doc: str, content_hash: str, cited: str,
     return cited_pages(original, cited, pages) if original else []
 
 
-def show_cited(pipeline: Pipeline, citation: dict, highlighted: str) -> None:
+@st.cache_resource(max_entries=8, show_spinner=False)
+def page_ranges(_pipeline: Pipeline, doc: str, content_hash: str) -> tuple:
+    """A kept PDF's page ranges, read again from its file (for citations saved without
+    their pages)."""
+    original = _pipeline.original(doc)
+    return documents.read(doc, original).document.pages if original else ()
+
+
+def cited_page_numbers(pipeline: Pipeline, citation: dict) -> tuple[int, int] | None:
+    """The citation's (first, last) pages: as saved with it, else from its kept PDF."""
+    if citation.get("pages"):
+        return tuple(citation["pages"])
+    info = pipeline.store.document(citation["doc"])
+    if info is None or not citation["doc"].lower().endswith(".pdf"):
+        return None
+    ranges = page_ranges(pipeline, citation["doc"], info.content_hash)
+    return pages_of(ranges, citation["start"], citation["end"])
+
+
+def show_cited(pipeline: Pipeline, citation: dict, pages: tuple[int, int] | None,
+               highlighted: str) -> None:
     """A PDF citation's page images beside the highlighted text; other formats (and PDFs
     whose file is not kept here) the text alone."""
     info = pipeline.store.document(citation["doc"])
-    pages = citation.get("pages")
     views = page_views(pipeline, citation["doc"], info.content_hash, citation["text"],
-                       tuple(pages)) if info and pages else []
+                       pages) if info and pages else []
     if not views:
         st.html(highlighted)
         return

@@ -28,11 +28,13 @@ import tempfile
 import time
 import unicodedata
 from pathlib import Path
+from typing import ClassVar
 
 from benchmarks.common import DOCS, ROOT
 from benchmarks.corpora import SHARED
 from rag import documents
 from rag.config import load_settings
+from rag.pages import pages_of
 from rag.pipeline import Pipeline
 from rag.readers import assembly, hyphens
 
@@ -66,11 +68,6 @@ def printed_on(page_letters: list[str], text: str) -> tuple[int, int] | None:
     return None
 
 
-def pages_of(ranges: tuple[tuple[int, int], ...], start: int, end: int) -> tuple[int, int] | None:
-    hit = [n for n, (a, b) in enumerate(ranges, start=1) if a < end and start < b]
-    return (hit[0], hit[-1]) if hit else None
-
-
 def ends_mid_sentence(text: str, end: int) -> bool:
     """Whether a span ending at `end` stops inside a sentence of `text`."""
     before = text[:end].rstrip()
@@ -81,7 +78,7 @@ def ends_mid_sentence(text: str, end: int) -> bool:
 
 
 class RecordingVocabulary(hyphens.Vocabulary):
-    decisions: list[tuple[str, str, bool]] = []
+    decisions: ClassVar[list[tuple[str, str, bool]]] = []
 
     def joins(self, left: str, right: str) -> bool:
         joined = super().joins(left, right)

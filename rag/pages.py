@@ -29,6 +29,12 @@ def page_label(pages: tuple[int, int] | list[int] | None) -> str:
     return f"p. {first}" if first == last else f"pp. {first}–{last}"
 
 
+def pages_of(ranges: Sequence[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """(first, last) 1-based pages a span of the text overlaps, given the pages' ranges."""
+    hit = [n for n, (a, b) in enumerate(ranges, start=1) if a < end and start < b]
+    return (hit[0], hit[-1]) if hit else None
+
+
 SCALE = 1.5  # pixels per PDF unit (108 dpi): readable beside the text view
 HIGHLIGHT = (255, 214, 0, 110)  # RGBA: a translucent marker yellow
 MIN_MATCHED = 0.8  # share of the cited letters the page must hold for a highlight
