@@ -14,7 +14,6 @@ import hashlib
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.boilerplate import (  # noqa: F401 (re-exported: callers know them from here)
-    BOILERPLATE,
     boilerplate_weight,
     boilerplate_weights,
     end_of_body,
@@ -68,7 +67,7 @@ def first_line_title(text: str, max_chars: int = 150) -> str:
     """The text's first line of three or more words that is not page furniture
     ("Printable version", "Support us!"), cut to its first sentence and `max_chars`."""
     for line in text[:2000].splitlines():
-        if len(line.split()) >= 3 and not BOILERPLATE.search(line):
+        if len(line.split()) >= 3 and boilerplate_weight(line) == 1.0:
             spans = sentence_spans(line)
             return line[: spans[0][1]][:max_chars].strip() if spans else ""
     return ""
