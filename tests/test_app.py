@@ -73,7 +73,8 @@ def test_question_gets_a_cited_answer_with_a_highlighted_source(data_dir: Path) 
     app = ask(started(), GENEVA_QUESTION)
     answer = assistant_texts(app)[-1]
     assert "Sherman" in answer and ":blue-badge[1]" in answer
-    assert plain(app.expander[0].label).startswith(f"**[1]** {GENEVA_TITLE} — “His U.S. counterpart")
+    label = plain(app.expander[0].label)
+    assert label.startswith(f"**[1]** {GENEVA_TITLE} — “His U.S. counterpart")
     doc, start, end, highlighted = sources(app)[0]
     source = (ROOT / "seeds" / GENEVA).read_text(encoding="utf-8")
     assert doc == GENEVA and highlighted == source[start:end] and "Sherman" in highlighted
