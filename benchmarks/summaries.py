@@ -274,7 +274,7 @@ def focused(embedder, pairs: Sequence[tuple[Article, Article]], keep: float | No
         text = f"{a.body.strip()}\n\n{b.body.strip()}"
         doc = Document("pair.txt", text, "x")
         chunks = chunking.chunk_document(doc, 400)
-        units = [Passage(c.doc, c.start, c.end, w, c.text)
+        units = [Passage(c.doc, c.start, c.end, 1.0, c.text, weight=w)
                  for c, w in zip(chunks, chunking.boilerplate_weights(doc, chunks), strict=True)]
         headline = a.text[: a.body_start].strip()
         sources, _ = compose.extractive_summary(

@@ -9,6 +9,7 @@ a piece of a quotation."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -33,11 +34,11 @@ BAG = BagOfWordsEmbedder()
 
 
 def passages_of(name: str, text: str, size: int = 120) -> list[Passage]:
-    """The document's chunks as the pipeline hands them to summaries (weight as score)."""
+    """The document's chunks as the pipeline hands them to summaries."""
     doc = Document(name, text, "hash")
     chunks = chunking.chunk_document(doc, size)
     weights = chunking.boilerplate_weights(doc, chunks)
-    return [Passage(c.doc, c.start, c.end, w, c.text)
+    return [Passage(c.doc, c.start, c.end, 1.0, c.text, weight=w)
             for c, w in zip(chunks, weights, strict=True)]
 
 
@@ -71,7 +72,7 @@ def test_furniture_chunks_and_lines_are_skipped() -> None:
     text = ("Printable version\n\nThe council approved the new budget after a long debate.\n\n"
             "The mayor said the vote was a turning point for the city.")
     units = passages_of("a.txt", text, 60)
-    units[-1] = Passage(units[-1].doc, units[-1].start, units[-1].end, 0.5, units[-1].text)
+    units[-1] = replace(units[-1], weight=0.5)
     found = candidates(units)
     assert [s.text for s in found] == ["The council approved the new budget after a long debate."]
     assert found[0].lead and found[0].opens
@@ -157,8 +158,8 @@ def assert_exactly_cited(pipeline, response) -> None:
     by_number = {c.n: c.text for c in response.citations}
     assert all(len(n) == 1 for _, n in citing_sentences(response.answer) if n)
     assert sentences == [by_number[n[0]] for _, n in citing_sentences(response.answer) if n]
-    assert all(c["verdict"] == "supported" for c in response.claims
-               if not c["sentence"].startswith("###")), response.claims
+    assert all(c.verdict == "supported" for c in response.claims
+               if not c.sentence.startswith("###")), response.claims
 
 
 def test_one_document_at_each_length(seeded) -> None:
@@ -178,7 +179,8 @@ def test_the_collection_has_a_section_per_document_and_their_common_ground(seede
     response = seeded.summarize()
     assert_exactly_cited(seeded, response)
     headings = re.findall(r"^### (.+)$", response.answer, re.MULTILINE)
-    assert headings == [RUSI, GENEVA, "Common ground"]
+    titles = {d.name: d.title or d.name for d in seeded.documents()}
+    assert headings == [titles[RUSI], titles[GENEVA], "Common ground"]
     common = response.answer.split("### Common ground")[1]
     cited = {c.n: c.doc for c in response.citations}
     for line in filter(None, common.strip().split("\n\n")):

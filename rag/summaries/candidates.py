@@ -40,12 +40,6 @@ class Sentence:
     opens: bool  # starts a line or paragraph (the first sentence of a section)
 
 
-def unit_weight(unit: Passage) -> float:
-    """A chunk's boilerplate weight: its own field where Passage has one, else its score
-    (which carried it before the field existed)."""
-    return float(getattr(unit, "weight", unit.score))
-
-
 def quotes_balanced(text: str) -> bool:
     """Whether every quotation the sentence opens it also closes (and the reverse).
     Single quotes are judged by their opening mark only: ’ is also an apostrophe."""
@@ -104,10 +98,10 @@ def candidates(units: Sequence[Passage]) -> list[Sentence]:
         gap = unit.start - previous_end.get(unit.doc, -2)
         previous_end[unit.doc] = unit.end
         quoting = quoting and gap < 2
-        title = getattr(unit, "title", "") or unit.doc
+        title = unit.title or unit.doc
         sentences = list(_unit_sentences(unit, gap >= 2, quoting))
         quoting = _quoting_after(unit, quoting)
-        if unit_weight(unit) < 1.0:
+        if unit.weight < 1.0:
             continue
         for start, end, text, opens in sentences:
             lead = not found or found[-1].doc != unit.doc
