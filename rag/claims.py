@@ -32,6 +32,7 @@ from rag.citations import MARKER, citing_sentences, parse_markers
 from rag.embedding import Embedder
 from rag.engines.base import REFUSAL
 from rag.lexical import fold, mentions, tokenize
+from rag.sentences import sentence_spans
 from rag.types import Citation
 
 SUPPORTED, WEAK = 0.6, 0.45  # verdict thresholds, calibrated in benchmarks/claims.py
@@ -45,6 +46,13 @@ _NAME = re.compile(r"(?<!^)(?<![.!?:]\s)\b[A-Z][\w’'-]*[a-z][\w’'-]*"
 _NEGATION_IN_CONTEXT = re.compile(
     r"\b[\w’']+\s+(?:not|never)\b|\b(?:no|never|none|nor|cannot|without)\s+[\w’']+|"
     r"\b\w+n[’']t\b", re.IGNORECASE)
+# the capitalised words opening a sentence, and the common words that open one
+_OPENING_RUN = re.compile(r"^[\W_]*((?:[A-Z][\w’'-]*\s+)*[A-Z][\w’'-]*)")
+_OPENERS = frozenset("the a an in on at for from by with after before during since as this "
+                     "that these those his her its their our when while it he she they we i "
+                     "there but and or so if although though however many some most".split())
+_CONTRACTION = re.compile(r"\b(?:(ca)n['’]t|(wo)n['’]t|(sha)n['’]t|(\w+)n['’]t|(can)not)\b",
+                          re.IGNORECASE)
 _META = re.compile(r"^(?:the documents? (?:do(?:n[’']t| not)|does(?:n[’']t| not)) say|"
                    r"summari[sz]e|in summary|here (?:is|are)|sources?:)", re.IGNORECASE)
 _WORDS = re.compile(r"\w+")
@@ -59,7 +67,8 @@ _PREFIX = re.compile(r"^(?:\s*>)*\s*(?:[-*+•‣◦▪]\s+|\(?\d{1,3}[.)]\s+)?(
 _EMPHASIS = re.compile(r"\*\*|__|`+|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 _LINK = re.compile(r"\[([^\]\n]*[^\]\d\s,\-–—][^\]\n]*)\]\([^)\s]*\)")  # [text](url) -> text
 # a marker run followed by a capitalised word starts a new sentence
-_MARKER_THEN_CAPITAL = re.compile(rf"((?:{MARKER.pattern}[^\S\n]*)+)(?=[\"'“‘(]?[A-Z])")
+_MARKER_THEN_CAPITAL = re.compile(
+    rf"((?:{MARKER.pattern}[^\S\n]*)+)(?=(?:\*\*|__)\w|[*_]?[\"'“‘(]?[A-Z])")
 _ENDED = re.compile(rf"(?:[.!?…:;][\"'”’)\]*_]*|{MARKER.pattern})\s*$")  # closes a sentence
 _CONTINUES = re.compile(r"\s*[a-z]")
 _QUOTES = {'"': '"', "“": "”", "‘": "’", "«": "»", "'": "'"}
@@ -95,13 +104,13 @@ def _unquoted(sentence: str) -> str:
     return sentence
 
 
-def _line_text(line: str) -> str:
-    line = _PREFIX.sub("", line, count=1)
+def _line_parts(line: str) -> list[str]:
+    """The line's text without its formatting, split where a marker ends a claim."""
     line = _LINK.sub(r"\1", line)
-    line = _EMPHASIS.sub("", line)
     # not for markers opening the line ("[1] Paris is big."): those cite what follows
-    return _MARKER_THEN_CAPITAL.sub(
+    line = _MARKER_THEN_CAPITAL.sub(
         lambda m: m.group(1).rstrip() + "\n" if line[:m.start()].strip() else m.group(0), line)
+    return [_EMPHASIS.sub("", _PREFIX.sub("", part, count=1)) for part in line.split("\n")]
 
 
 def _logical_lines(answer: str) -> list[str]:
@@ -132,7 +141,7 @@ def claim_sentences(answer: str) -> list[list[tuple[str, list[int]]]]:
         if _is_heading(line):
             continue
         sentences = []
-        for part in _line_text(line).split("\n"):
+        for part in _line_parts(line):
             sentences += [(_unquoted(" ".join(s.split())), ns)
                           for s, ns in citing_sentences(part)]
         lines.append([(s, ns) for s, ns in sentences if _WORDS.search(s)])
@@ -142,14 +151,38 @@ def claim_sentences(answer: str) -> list[list[tuple[str, list[int]]]]:
 # -- scoring -----------------------------------------------------------------------------
 
 
+def _uncontracted(text: str) -> str:
+    """"isn't" as "is not", "can't" and "cannot" as "can not", "won't" as "will not"."""
+    def expand(m: re.Match) -> str:
+        stem = next(g for g in m.groups() if g)
+        return {"ca": "can", "wo": "will", "sha": "shall"}.get(stem.lower(), stem) + " not"
+    return _CONTRACTION.sub(expand, text)
+
+
+def names(sentence: str) -> list[str]:
+    """The names a sentence asserts: runs of capitalised words inside it, and the run
+    opening it once its common opening words are dropped, when two words or more remain
+    ("Wendy Sherman said…", not "Yesterday…")."""
+    found = _NAME.findall(sentence)
+    opening = _OPENING_RUN.match(sentence)
+    if opening:
+        words = opening.group(1).split()
+        while words and words[0].lower() in _OPENERS:
+            words.pop(0)
+        if len(words) >= 2:
+            found.insert(0, " ".join(words))
+    found = list(dict.fromkeys(re.sub(r"[’']s\b", "", name) for name in found))
+    return [n for n in found if not any(n != other and n in other for other in found)]
+
+
 def critical_missing(sentence: str, evidence: str) -> list[str]:
     """Numbers, names and negations of the sentence that the evidence lacks."""
     folded = fold(evidence)
     missing = [n for n in _NUMBER.findall(sentence) if n not in folded]
-    names = dict.fromkeys(re.sub(r"[’']s\b", "", m) for m in _NAME.findall(sentence))
-    missing += [name for name in names if not mentions(folded, name)]
+    missing += [name for name in names(sentence) if not mentions(folded, name)]
     # a negation counts as present only with the word it negates ("would not")
-    for match in _NEGATION_IN_CONTEXT.finditer(sentence):
+    folded = fold(_uncontracted(evidence))
+    for match in _NEGATION_IN_CONTEXT.finditer(_uncontracted(sentence)):
         if fold(match.group(0)) not in folded:
             missing.append(match.group(0))
     return missing
@@ -169,13 +202,23 @@ def is_verbatim(sentence: str, evidence: str) -> bool:
     return bool(words) and f" {' '.join(words)} " in f" {' '.join(_WORDS.findall(fold(evidence)))} "
 
 
-def support_score(sentence: str, evidence: str, similarity: float) -> float:
-    if is_verbatim(sentence, evidence):
-        return 1.0
-    score = LEXICAL_WEIGHT * lexical_coverage(sentence, evidence) \
-        + (1 - LEXICAL_WEIGHT) * max(similarity, 0.0)
-    score -= MISSING_PENALTY * len(critical_missing(sentence, evidence))
-    return float(np.clip(score, 0.0, 1.0))
+@dataclass(frozen=True)
+class Measured:
+    """What a claim's support is computed from."""
+
+    verbatim: bool  # the claim's words are a run of the evidence's
+    coverage: float  # share of its content terms in the evidence
+    similarity: float  # embedding cosine of claim and evidence (0 when verbatim)
+    missing: int  # names, numbers and negations it asserts that the evidence lacks
+
+
+def support(m: Measured, lexical_weight: float = LEXICAL_WEIGHT,
+            penalty: float = MISSING_PENALTY) -> float:
+    """Support in [0, 1]. Elementwise too, for a Measured of arrays (as benchmarks use)."""
+    score = lexical_weight * np.asarray(m.coverage) \
+        + (1 - lexical_weight) * np.maximum(m.similarity, 0.0) - penalty * np.asarray(m.missing)
+    found = np.where(m.verbatim, 1.0, np.clip(score, 0.0, 1.0))
+    return float(found) if found.ndim == 0 else found
 
 
 def verdict(support: float) -> str:
@@ -188,17 +231,32 @@ def is_factual(sentence: str) -> bool:
             and not stripped.endswith(":"))
 
 
-def _similarities(pairs: Sequence[tuple[str, str]], embedder: Embedder | None) -> list[float]:
-    """Embedding similarity of each (claim, evidence) pair that is not verbatim (0 for
-    verbatim ones and without an embedder): one batch, each distinct text once."""
-    wanted = [i for i, (s, e) in enumerate(pairs) if e and not is_verbatim(s, e)]
-    found = [0.0] * len(pairs)
+def _units(evidence: str) -> list[str]:
+    """The evidence, and each of its sentences when it has several."""
+    spans = sentence_spans(evidence)
+    return [evidence] + ([evidence[s:e] for s, e in spans] if len(spans) > 1 else [])
+
+
+def measure(pairs: Sequence[tuple[str, str]], embedder: Embedder | None) -> list[Measured]:
+    """Each (claim, evidence) pair measured. Similarity is the claim's to the evidence or
+    to its closest sentence, whichever is higher (a claim drawn from one sentence of a
+    cited chunk); the embeddings of pairs not verbatim in one batch, each distinct text
+    once (similarity 0 without an embedder)."""
+    verbatim = [is_verbatim(s, e) for s, e in pairs]
+    wanted = [i for i, (_, e) in enumerate(pairs) if e and not verbatim[i]]
+    similarity = [0.0] * len(pairs)
     if wanted and embedder is not None:
-        texts = list(dict.fromkeys(text for i in wanted for text in pairs[i]))
+        units = {pairs[i][1]: _units(pairs[i][1]) for i in wanted}
+        texts = list(dict.fromkeys([pairs[i][0] for i in wanted]
+                                   + [u for found in units.values() for u in found]))
         vectors = dict(zip(texts, embedder.embed(texts), strict=True))
         for i in wanted:
-            found[i] = float(vectors[pairs[i][0]] @ vectors[pairs[i][1]])
-    return found
+            claim, evidence = pairs[i]
+            similarity[i] = max(float(vectors[claim] @ vectors[u]) for u in units[evidence])
+    return [Measured(True, 1.0, 0.0, 0) if verbatim[i] else
+            Measured(False, lexical_coverage(s, e), similarity[i],
+                     len(critical_missing(s, e)))
+            for i, (s, e) in enumerate(pairs)]
 
 
 def check(answer: str, citations: Sequence[Citation], embedder: Embedder | None) -> list[Claim]:
@@ -217,14 +275,13 @@ def check(answer: str, citations: Sequence[Citation], embedder: Embedder | None)
             items.append((sentence, known or following, not known))
     items.reverse()
     pairs = [(s, " ".join(by_number[n].text for n in ns)) for s, ns, _ in items]
-    similarity = _similarities(pairs, embedder)
     claims = []
-    for (sentence, numbers, borrowed), (_, evidence), sim in zip(items, pairs, similarity,
-                                                                strict=True):
-        support = support_score(sentence, evidence, sim) if evidence else 0.0
-        if borrowed and support < SUPPORTED:
+    for (sentence, numbers, borrowed), (_, evidence), measured in zip(
+            items, pairs, measure(pairs, embedder), strict=True):
+        score = support(measured) if evidence else 0.0
+        if borrowed and score < SUPPORTED:
             if is_factual(sentence):
                 claims.append(Claim(sentence, [], 0.0, "uncited"))
             continue
-        claims.append(Claim(sentence, list(numbers), round(support, 3), verdict(support)))
+        claims.append(Claim(sentence, list(numbers), round(score, 3), verdict(score)))
     return claims
