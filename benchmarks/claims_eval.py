@@ -176,3 +176,17 @@ def evaluate(items: Sequence[Item], sources: dict[str, Source], embedder) -> dic
             "tuned_on_all": tune(found, items, np.ones(len(items), dtype=bool)),
             "cross_validated": cross_validated(found, items),
             "curve": curve(found, items), "ms_per_claim": timed(items, sources, embedder)}
+
+
+def run(quick: bool) -> dict:
+    """The labelled set built (and its public part written, on a full run), scored, and
+    the regression guard run."""
+    from benchmarks import claims_guard
+    from benchmarks.claims import build, write_public
+    from rag.embedding import OnnxEmbedder
+
+    embedder = OnnxEmbedder()
+    items, sources = build(embedder.embed, quick)
+    if not quick:
+        write_public(items, sources)
+    return {**evaluate(items, sources, embedder), "guard": claims_guard.run(quick)}
