@@ -23,7 +23,7 @@ from rag.pipeline import Pipeline
 from rag.sentences import sentence_spans
 from rag.types import Citation
 
-from conftest import DEV_EVAL, GENEVA, SEEDS
+from conftest import DEV_EVAL, GENEVA, RUSI, SEEDS
 
 SPAN = ("He suggested more regular contacts between Defence Minister Sergei Shoygu and "
         "US counterpart James Mattis, and increased cooperation to counter terrorism.")
@@ -171,6 +171,23 @@ def test_the_extractive_engine_never_flags_its_own_output(seeded_dir, tmp_path, 
         assert found["reply"]["claims"] and found["summary"]["claims"] >= len(docs)
         for part in found.values():
             assert part["weak_or_unsupported"] == 0, part["flagged"]
+
+
+@pytest.mark.parametrize(("scope", "as_json"), [((), False), ((), True), ((RUSI,), True),
+                                               ((GENEVA,), False)])
+def test_summarize_on_the_seeds_flags_nothing(seeded_dir, tmp_path, scope, as_json) -> None:
+    """`citechat summarize [--json]`, the whole collection and each document."""
+    from test_cli import citechat
+
+    shutil.copytree(seeded_dir, tmp_path / "data")
+    done = citechat("summarize", *scope, *(["--json"] if as_json else []),
+                    data_dir=tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    if as_json:
+        verdicts = {c["verdict"] for c in json.loads(done.stdout)["claims"]}
+        assert verdicts == {"supported"}
+    else:
+        assert "[1]" in done.stdout and "warning" not in done.stderr, done.stderr
 
 
 class ScriptedEngine:
