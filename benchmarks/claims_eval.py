@@ -179,9 +179,7 @@ def evaluate(items: Sequence[Item], sources: dict[str, Source], embedder) -> dic
 
 
 def run(quick: bool) -> dict:
-    """The labelled set built (and its public part written, on a full run), scored, and
-    the regression guard run."""
-    from benchmarks import claims_guard
+    """The labelled set built (and its public part written, on a full run) and scored."""
     from benchmarks.claims import build, write_public
     from rag.embedding import OnnxEmbedder
 
@@ -189,4 +187,4 @@ def run(quick: bool) -> dict:
     items, sources = build(embedder.embed, quick)
     if not quick:
         write_public(items, sources)
-    return {**evaluate(items, sources, embedder), "guard": claims_guard.run(quick)}
+    return evaluate(items, sources, embedder)

@@ -92,10 +92,13 @@ def render(r: dict) -> str:
            if "not verbatim" in timing else "")
         + f"; goal ≤ {MS_GOAL:.0f} ms: {_met(ms <= MS_GOAL)}.", "",
         "![claims](bench-claims.png)", ""]
-    if "guard" in c:
-        rows += ["Regression guard (benchmarks/claims_guard.py): the extractive engine's "
-                 "replies and summaries quote their citations, so none of their claims may "
-                 "be flagged.", "", *_guard_table(c["guard"]), ""]
+    guard = r.get("claims_guard")
+    if isinstance(guard, dict) and "error" not in guard:
+        quick = r.get("runs", {}).get("claims_guard", {}).get("quick")
+        rows += ["Regression guard (benchmarks/claims_guard.py"
+                 + (", quick run: an even sample" if quick else ", every question and document")
+                 + "): the extractive engine's replies and summaries quote their citations, "
+                 "so none of their claims may be flagged.", "", *_guard_table(guard), ""]
     return "\n".join(rows)
 
 

@@ -21,7 +21,16 @@ import sys
 import time
 import traceback
 
-from benchmarks import answers, claims_eval, embedding, ingest, quality, report, scaling
+from benchmarks import (
+    answers,
+    claims_eval,
+    claims_guard,
+    embedding,
+    ingest,
+    quality,
+    report,
+    scaling,
+)
 from benchmarks.common import DOCS, run_child
 
 RESULTS = DOCS / "benchmarks.json"
@@ -50,7 +59,7 @@ def _list(value) -> list | None:
 
 STEPS = {"embedding": embedding.run, "retrieval": retrieval, "ingest": ingest.run,
          "answers": answers.run, "quality": quality.run, "scaling": scaling.run,
-         "claims": claims_eval.run}  # part -> run(quick)
+         "claims": claims_eval.run, "claims_guard": claims_guard.run}  # part -> run(quick)
 
 
 def main() -> int:
