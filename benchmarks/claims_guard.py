@@ -16,6 +16,7 @@ import json
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from benchmarks.corpora import BBC, ROOT, ingested, natural_items, write_hotpot, write_squad
@@ -77,9 +78,9 @@ def guard(kinds_and_responses: Iterable[tuple[str, Response]]) -> dict:
         part["refused"] += response.refused
         for claim in response.claims:
             part["claims"] += 1
-            part["verdicts"][claim["verdict"]] += 1
-            if claim["verdict"] in FLAGGED and len(part["flagged"]) < EXAMPLES:
-                part["flagged"].append({"question": response.question, **claim})
+            part["verdicts"][claim.verdict] += 1
+            if claim.verdict in FLAGGED and len(part["flagged"]) < EXAMPLES:
+                part["flagged"].append({"question": response.question, **asdict(claim)})
     for part in found.values():
         part["verdicts"] = dict(part["verdicts"])
         part["weak_or_unsupported"] = sum(part["verdicts"].get(v, 0) for v in FLAGGED)

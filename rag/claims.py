@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,7 +33,10 @@ from rag.embedding import Embedder
 from rag.engines.base import REFUSAL
 from rag.lexical import fold, mentions, tokenize
 from rag.sentences import sentence_spans
-from rag.types import Citation
+from rag.types import Citation, Claim, Verdict
+
+__all__ = ["Claim", "Measured", "check", "claim_sentences", "critical_missing", "measure",
+           "support", "verdict"]
 
 SUPPORTED, WEAK = 0.6, 0.45  # verdict thresholds, calibrated in benchmarks/claims.py
 LEXICAL_WEIGHT = 0.5
@@ -72,17 +75,6 @@ _MARKER_THEN_CAPITAL = re.compile(
 _ENDED = re.compile(rf"(?:[.!?…:;][\"'”’)\]*_]*|{MARKER.pattern})\s*$")  # closes a sentence
 _CONTINUES = re.compile(r"\s*[a-z]")
 _QUOTES = {'"': '"', "“": "”", "‘": "’", "«": "»", "'": "'"}
-
-
-@dataclass(frozen=True)
-class Claim:
-    sentence: str
-    citations: list[int]
-    support: float
-    verdict: str  # supported | weak | unsupported | uncited
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _is_heading(line: str) -> bool:
@@ -221,7 +213,7 @@ def support(m: Measured, lexical_weight: float = LEXICAL_WEIGHT,
     return float(found) if found.ndim == 0 else found
 
 
-def verdict(support: float) -> str:
+def verdict(support: float) -> Verdict:
     return "supported" if support >= SUPPORTED else "weak" if support >= WEAK else "unsupported"
 
 
@@ -281,7 +273,7 @@ def check(answer: str, citations: Sequence[Citation], embedder: Embedder | None)
         score = support(measured) if evidence else 0.0
         if borrowed and score < SUPPORTED:
             if is_factual(sentence):
-                claims.append(Claim(sentence, [], 0.0, "uncited"))
+                claims.append(Claim(sentence, (), 0.0, "uncited"))
             continue
-        claims.append(Claim(sentence, list(numbers), round(score, 3), verdict(score)))
+        claims.append(Claim(sentence, tuple(numbers), round(score, 3), verdict(score)))
     return claims
