@@ -121,12 +121,12 @@ def _logical_lines(answer: str) -> list[str]:
 def claim_sentences(answer: str) -> list[list[tuple[str, list[int]]]]:
     """The answer's claims, line by line: each line's sentences with their formatting
     left out and the marker numbers each carries. Heading lines give none; a line of
-    markers only belongs to the last sentence before it."""
+    markers and punctuation only ("[1]", "… [2]") belongs to the last sentence before it."""
     lines: list[list[tuple[str, list[int]]]] = []
     for line in _logical_lines(answer):
         if not line.strip():
             continue
-        if not MARKER.sub("", line).strip(" ,;.") and lines and lines[-1]:
+        if not _WORDS.search(MARKER.sub("", line)) and lines and lines[-1]:
             sentence, numbers = lines[-1][-1]
             lines[-1][-1] = (sentence, list(dict.fromkeys(numbers + parse_markers(line))))
             continue
