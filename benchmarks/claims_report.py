@@ -3,6 +3,8 @@ benchmarks/claims_eval.py. Formatting only: nothing is measured here."""
 
 from __future__ import annotations
 
+import os
+
 DETECTION_GOAL, FALSE_ALARM_GOAL, MS_GOAL = 0.90, 0.05, 20.0
 SOURCES = {"squad": "SQuAD 2.0 articles", "hotpotqa": "HotpotQA paragraphs",
            "bbc": "BBC articles"}
@@ -90,6 +92,9 @@ def render(r: dict) -> str:
         + (f", {timing['not verbatim']['p50_ms']:.1f} ms over the "
            f"{timing['not verbatim']['n']} not verbatim (embedded)"
            if "not verbatim" in timing else "")
+        + (f"; CPU time p50 {timing['all']['cpu_p50_ms']:.1f} ms, load average "
+           f"{timing['all']['load_average']} on {os.cpu_count()} cores"
+           if "cpu_p50_ms" in timing["all"] else "")
         + f"; goal ≤ {MS_GOAL:.0f} ms: {_met(ms <= MS_GOAL)}.", "",
         "![claims](bench-claims.png)", ""]
     guard = r.get("claims_guard")
