@@ -30,7 +30,7 @@ from langchain_core.messages import AIMessage, HumanMessage, convert_to_messages
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.runnables.config import run_in_executor
-from pydantic import TypeAdapter, ValidationError, model_validator
+from pydantic import PrivateAttr, TypeAdapter, ValidationError, field_validator, model_validator
 
 from rag.config import Settings, load_settings
 from rag.embedding import Embedder, OnnxEmbedder, build_embedder
@@ -54,6 +54,11 @@ def _embedder_for(settings: Settings) -> Embedder:
     if settings.embedding == "onnx":
         return _onnx_embedder(settings.embedding_batch_tokens)
     return build_embedder(settings)
+
+
+def _names(docs: Any) -> Any:
+    """A document filter as a list of names; one name may be given as a string."""
+    return [docs] if isinstance(docs, str) else docs if docs is None else list(docs)
 
 
 def as_document(passage: Passage) -> LCDocument:
@@ -85,6 +90,14 @@ class CitechatRetriever(BaseRetriever):
     chroma_url: str | None = None
     k: Count | None = None
     docs: list[str] | None = None
+    # The fields keep what was given, so LangChain can rebuild the retriever from them
+    # (`configurable_fields` does); the pipeline opened from them lives here.
+    _pipeline: Pipeline = PrivateAttr()
+
+    @field_validator("docs", mode="before")
+    @classmethod
+    def _one_name(cls, docs: Any) -> Any:
+        return _names(docs)
 
     @model_validator(mode="after")
     def _open(self) -> CitechatRetriever:
@@ -93,22 +106,18 @@ class CitechatRetriever(BaseRetriever):
         if len(sources) + bool(given) > 1:
             raise ValueError("Pass one of pipeline, settings, or data_dir/collection/"
                              f"chroma_url, not several (got {', '.join(sources + given)}).")
-        if self.pipeline is None:
+        if self.pipeline is not None:
+            self._pipeline = self.pipeline
+        else:
             settings = self.settings or load_settings(
                 **{name: getattr(self, name) for name in _STORE_SETTINGS})
-            self.pipeline = Pipeline.build(settings, embedder=_embedder_for(settings))
-        self.settings = self.pipeline.settings
-        self.k = self.k or self.settings.k
+            self._pipeline = Pipeline.build(settings, embedder=_embedder_for(settings))
+        self.k = self.k or self._pipeline.settings.k
         return self
 
     def source_text(self, name: str) -> str:
         """The exact text of document `name`: what `start` and `end` index into."""
         return self._pipeline.source_text(name)
-
-    @property
-    def _pipeline(self) -> Pipeline:
-        assert self.pipeline is not None  # the validator opened one
-        return self.pipeline
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
@@ -120,7 +129,7 @@ class CitechatRetriever(BaseRetriever):
         if not query.strip():
             return []
         passages = self._pipeline.retrieve(query, k=self._count(k),
-                                           docs=self.docs if docs is None else docs)
+                                           docs=self.docs if docs is None else _names(docs))
         return [as_document(p) for p in passages]
 
     async def _aget_relevant_documents(
@@ -132,7 +141,7 @@ class CitechatRetriever(BaseRetriever):
 
     def _count(self, k: Any) -> int:
         if k is None:
-            return self.k or self._pipeline.settings.k
+            return self.k or self._pipeline.settings.k  # never 0: the validator set it
         try:
             return _COUNT.validate_python(k)
         except ValidationError as exc:
@@ -146,7 +155,12 @@ def _turns(history: Sequence[Any]) -> list[Turn]:
     {"role": ..., "content": ...} dicts): each human message with the AI reply after it."""
     if all(isinstance(item, Turn) for item in history):
         return list(history)
-    messages = convert_to_messages(history)
+    try:
+        messages = convert_to_messages(history)
+    except (ValueError, TypeError, NotImplementedError) as exc:
+        reason = next(iter(str(exc).splitlines()), type(exc).__name__)
+        raise CitechatError(f"A chat history is a list of turns or chat messages: {reason}") \
+            from None
     return [Turn(asked.text, answered.text)
             for asked, answered in pairwise(messages)
             if isinstance(asked, HumanMessage) and isinstance(answered, AIMessage)]
@@ -159,9 +173,10 @@ def _request(given: Any) -> tuple[str, list[Turn], list[str] | None]:
     if not isinstance(given, dict) or not isinstance(given.get("question"), str):
         raise CitechatError("citechat_chain takes a question: a string, or a dict with "
                             "'question' (and optionally 'history' and 'docs').")
-    docs = given.get("docs")
-    return given["question"], _turns(given.get("history") or []), \
-        None if docs is None else list(docs)
+    history = given.get("history") or []
+    if not isinstance(history, list | tuple):
+        raise CitechatError("A chat history is a list of turns or chat messages.")
+    return given["question"], _turns(history), _names(given.get("docs"))
 
 
 def citechat_chain(llm: BaseChatModel | None = None, retriever: CitechatRetriever | None = None,

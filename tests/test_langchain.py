@@ -105,6 +105,18 @@ def test_document_filter_from_constructor_and_call(seeded: Pipeline) -> None:
 
 
 @EMBEDDED_ONLY
+def test_langchain_can_rebuild_it_with_another_k(seeded: Pipeline) -> None:
+    from langchain_core.runnables import ConfigurableField
+
+    built = {"pipeline": CitechatRetriever(pipeline=seeded, docs=RUSI),
+             "settings": CitechatRetriever(data_dir=seeded.settings.data_dir, docs=[RUSI])}
+    for retriever in built.values():
+        tunable = retriever.configurable_fields(k=ConfigurableField(id="k"))
+        found = tunable.invoke(QUESTION, config={"configurable": {"k": 4}})
+        assert len(found) == 4 and {d.metadata["doc"] for d in found} == {RUSI}
+
+
+@EMBEDDED_ONLY
 def test_top_passage_is_the_one_citechat_retrieves(seeded: Pipeline) -> None:
     top = CitechatRetriever(pipeline=seeded, k=1).invoke(QUESTION)[0]
     passage = seeded.retrieve(QUESTION, k=1)[0]
@@ -245,7 +257,10 @@ def test_chain_without_a_model_uses_the_offline_engine(seeded: Pipeline) -> None
 
 
 @EMBEDDED_ONLY
-@pytest.mark.parametrize("given", [42, {"history": []}, {"question": 3}, ""])
+@pytest.mark.parametrize("given", [
+    42, {"history": []}, {"question": 3}, "", {"question": "Who?", "history": "Sherman"},
+    {"question": "Who?", "history": [42]}, {"question": "Who?", "history": [("robot", "x")]},
+    {"question": "Who led?", "docs": "nope.txt"}])
 def test_chain_refuses_bad_input(seeded: Pipeline, given: Any) -> None:
     chain = citechat_chain(fake_model(), CitechatRetriever(pipeline=seeded))
     with pytest.raises(CitechatError):
