@@ -120,7 +120,7 @@ def title_of(doc: Document, max_chars: int = 150) -> str:
     """The document's first line of three or more words that is not page furniture
     ("Printable version", "Support us!"), cut to its first sentence and `max_chars`."""
     for line in doc.text[:2000].splitlines():
-        if len(line.split()) >= 3 and not _BOILERPLATE.search(line):
+        if len(line.split()) >= 3 and boilerplate_weight(line) == 1.0:
             spans = sentence_spans(line)
             return line[: spans[0][1]][:max_chars].strip() if spans else ""
     return ""

@@ -17,6 +17,7 @@ import typer
 from rag.config import Settings, load_settings
 from rag.errors import CitechatError
 from rag.pipeline import IngestReport, Pipeline
+from rag.render import where
 from rag.types import Response, Turn
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -91,7 +92,9 @@ def docs(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if not infos:
         typer.echo("No documents yet: run `citechat ingest PATH`.")
     for info in infos:
-        typer.echo(f"{info.name}\t{info.chunks} chunks\t{info.chars} chars")
+        pages = f"\t{info.pages} pages" if info.pages else ""
+        typer.echo(f"{info.title or info.name}\t{info.name}\t{info.chunks} chunks\t"
+                   f"{info.chars} chars{pages}")
 
 
 @app.command()
@@ -110,8 +113,7 @@ def retrieve_command(ctx: typer.Context, query: str, docs: DocOption = None,
         _print_json([asdict(p) for p in passages])
         return
     for rank, passage in enumerate(passages, start=1):
-        typer.echo(f"[{rank}] {passage.doc} {passage.start}-{passage.end} "
-                   f"(score {passage.score:.4f})\n{passage.text}\n")
+        typer.echo(f"[{rank}] {where(passage)} (score {passage.score:.4f})\n{passage.text}\n")
 
 
 def _print_response(response: Response, as_json: bool, streamed: bool = False) -> None:
@@ -122,11 +124,11 @@ def _print_response(response: Response, as_json: bool, streamed: bool = False) -
         typer.echo(response.answer)
     for citation in response.citations:
         quote = " ".join(citation.text.split())
-        typer.echo(f"  [{citation.n}] {citation.doc} {citation.start}-{citation.end}: “{quote}”")
+        typer.echo(f"  [{citation.n}] {where(citation)}: “{quote}”")
     for claim in response.claims:
-        if claim["verdict"] != "supported":
-            typer.echo(f"warning: {claim['verdict']} claim (support {claim['support']:.2f}): "
-                       f"{claim['sentence']}", err=True)
+        if claim.verdict != "supported":
+            typer.echo(f"warning: {claim.verdict} claim (support {claim.support:.2f}): "
+                       f"{claim.sentence}", err=True)
 
 
 def _sink(as_json: bool):

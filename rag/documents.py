@@ -14,11 +14,12 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from rag.chunking import title_of
 from rag.errors import CitechatError, UnreadableDocument, UnsupportedFormat
-from rag.types import Document
+from rag.types import Document, Extracted
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 
@@ -62,26 +63,26 @@ def _decode(data: bytes) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
-def _read_text(data: bytes) -> str:
+def _read_text(data: bytes) -> Extracted:
     text = _decode(data)
     if control := _CONTROL.search(text):
         raise UnreadableDocument(
             f"binary data, not text (control character U+{ord(control.group()):04X} "
             f"at character {control.start()})")
-    return text
+    return Extracted(text)
 
 
-def _read_html(data: bytes) -> str:
+def _read_html(data: bytes) -> Extracted:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_decode(data), "html.parser")
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
     lines = (line.strip() for line in soup.get_text("\n").splitlines())
-    return "\n".join(line for line in lines if line)
+    return Extracted("\n".join(line for line in lines if line))
 
 
-def _read_pdf(data: bytes) -> str:
+def _read_pdf(data: bytes) -> Extracted:
     import io
 
     from pypdf import PdfReader
@@ -102,10 +103,22 @@ def _read_pdf(data: bytes) -> str:
         raise UnreadableDocument(f"corrupt PDF ({type(exc).__name__})") from None
     finally:
         log.setLevel(level)
-    return "\n\n".join(page.strip() for page in pages if page.strip())
+    return _joined_pages([page.strip() for page in pages])
 
 
-READERS: dict[str, Callable[[bytes], str]] = {
+def _joined_pages(pages: list[str]) -> Extracted:
+    """The pages' texts joined by blank lines, with each page's character range (an
+    empty page is an empty range where it falls)."""
+    text, ranges = "", []
+    for page in pages:
+        if text and page:
+            text += "\n\n"
+        ranges.append((len(text), len(text) + len(page)))
+        text += page
+    return Extracted(text, pages=tuple(ranges))
+
+
+READERS: dict[str, Callable[[bytes], Extracted]] = {
     ".txt": _read_text,
     ".md": _read_text,
     ".html": _read_html,
@@ -114,7 +127,7 @@ READERS: dict[str, Callable[[bytes], str]] = {
 }
 
 
-def _reader(name: str) -> Callable[[bytes], str]:
+def _reader(name: str) -> Callable[[bytes], Extracted]:
     suffix = Path(name).suffix.lower()
     if suffix not in READERS:
         shown = suffix or "no extension"
@@ -135,14 +148,17 @@ def parse(name: str, data: bytes, max_bytes: int | None = None) -> Document:
     if not data.strip():
         raise UnreadableDocument("empty file")
     try:
-        text = reader(data)
+        extracted = reader(data)
     except CitechatError:
         raise
     except Exception as exc:  # parsers of hostile files fail in ways nobody lists
         raise UnreadableDocument(f"cannot be read ({type(exc).__name__})") from None
+    text = extracted.text
     if not text.strip():
         raise UnreadableDocument("no text could be extracted")
-    return Document(name=name, text=text, content_hash=content_hash(text))
+    document = Document(name=name, text=text, content_hash=content_hash(text),
+                        pages=extracted.pages, furniture=extracted.furniture)
+    return replace(document, title=extracted.title or title_of(document))
 
 
 @dataclass(frozen=True)

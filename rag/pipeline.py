@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from rag import chunking, citations, claims, documents
 from rag.config import Settings
@@ -23,9 +23,10 @@ from rag.engines.base import REFUSAL, Draft, Engine, TokenSink
 from rag.errors import CitechatError, DocumentNotFound, StoreBusy, StoreUnavailable
 from rag.retrieval import retrieve
 from rag.store import DocInfo, Store, open_store
-from rag.types import Citation, Document, Passage, Response, Turn
+from rag.types import Citation, Document, Passage, Response, Turn, pages_of
 
 Status = Literal["added", "updated", "unchanged", "failed"]
+Span = TypeVar("Span", Passage, Citation)
 LOCK_WAIT_S = 30.0
 
 
@@ -120,8 +121,7 @@ class Pipeline:
         if known is not None and known.content_hash == doc.content_hash:
             return FileResult(doc.name, "unchanged", known.chunks)
         chunks = chunking.chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
-        title = chunking.title_of(doc)
-        contexts = [chunking.context_for(doc, c, title) for c in chunks]
+        contexts = [chunking.context_for(doc, c, doc.title) for c in chunks]
         vectors = self.embedder.embed(
             [f"{x} {c.text}".strip() for x, c in zip(contexts, chunks, strict=True)])
         weights = chunking.boilerplate_weights(doc, chunks)
@@ -186,7 +186,22 @@ class Pipeline:
     def retrieve(self, query: str, k: int | None = None, docs: Sequence[str] | None = None,
                  budget_chars: int | None = None) -> list[Passage]:
         self._check_docs(docs)
-        return retrieve(self.store, self.embedder, query, k or self.settings.k, docs, budget_chars)
+        found = retrieve(self.store, self.embedder, query, k or self.settings.k, docs,
+                         budget_chars)
+        return self._located(found)
+
+    def _located(self, spans: Sequence[Span]) -> list[Span]:
+        """Passages or citations with their document's title and the pages they are on."""
+        infos = self.store.table().infos
+        located = []
+        for span in spans:
+            info = infos.get(span.doc)
+            if info is None:  # written by another process since the table was read
+                located.append(span)
+                continue
+            located.append(replace(span, title=info.title,
+                                   pages=pages_of(info.page_ranges, span.start, span.end)))
+        return located
 
     def _check_docs(self, docs: Sequence[str] | None) -> None:
         if not docs:
@@ -216,24 +231,23 @@ class Pipeline:
         started = time.perf_counter()
         wanted = set(docs or [d.name for d in self.documents()])
         table = self.store.table()
-        # a unit's score carries its chunk's boilerplate weight, so summaries can skip it
-        units = [Passage(c.doc, c.start, c.end, float(table.weights[row]), c.text)
-                 for row, c in ((r, table.chunk(r)) for r in range(len(table.ids)))
-                 if c.doc in wanted]
+        units = self._located([
+            Passage(c.doc, c.start, c.end, 1.0, c.text, weight=float(table.weights[row]))
+            for row, c in ((r, table.chunk(r)) for r in range(len(table.ids)))
+            if c.doc in wanted])
         gathered = time.perf_counter()
         title = "Summarize: " + (", ".join(sorted(wanted)) if docs else "the whole collection")
         draft = self.engine.summarize(units, instruction, on_token)
         response = self._finish(title, title, draft, units, started, gathered)
         # the passages of a summary are the chunks it cites, not every chunk it read
-        response.passages = [u for u in units if any(
-            c.doc == u.doc and u.start <= c.start < u.end for c in response.citations)]
-        return response
+        return replace(response, passages=tuple(u for u in units if any(
+            c.doc == u.doc and u.start <= c.start < u.end for c in response.citations)))
 
     def _finish(self, question: str, standalone: str, draft: Draft, passages: list[Passage],
                 started: float, retrieved: float) -> Response:
         """Citations resolved to exact spans, each claim checked against them."""
         resolved = citations.resolve(draft.text, draft.sources)
-        answer, cited = resolved.answer, resolved.citations
+        answer, cited = resolved.answer, self._located(resolved.citations)
         found = [] if draft.refused else claims.check(answer, cited, self.embedder)
         if self.settings.drop_unsupported and any(c.verdict == "unsupported" for c in found):
             answer, cited, found = self._without_unsupported(found, cited)
@@ -243,13 +257,13 @@ class Pipeline:
             standalone_question=standalone,
             answer=(draft.text.strip() or REFUSAL) if draft.refused else answer,
             refused=draft.refused,
-            citations=[] if draft.refused else cited,
-            passages=passages,
+            citations=() if draft.refused else tuple(cited),
+            passages=tuple(passages),
             engine=self.engine.name,
             timings_ms={"retrieve": round((retrieved - started) * 1000, 1),
                         "generate": round((done - retrieved) * 1000, 1),
                         "total": round((done - started) * 1000, 1)},
-            claims=[c.to_dict() for c in found],
+            claims=tuple(found),
         )
 
     def _without_unsupported(self, found: list[claims.Claim], cited: list[Citation]):
@@ -258,8 +272,8 @@ class Pipeline:
         text = " ".join(c.sentence + "".join(f"[{n}]" for n in c.citations) for c in kept)
         sources = [Passage(c.doc, c.start, c.end, 1.0, c.text) for c in cited]
         resolved = citations.resolve(text, sources)
-        return resolved.answer, resolved.citations, claims.check(
-            resolved.answer, resolved.citations, self.embedder)
+        located = self._located(resolved.citations)
+        return resolved.answer, located, claims.check(resolved.answer, located, self.embedder)
 
 
 def _progress(items: Iterable, enabled: bool):
