@@ -63,12 +63,11 @@ def _names(docs: Any) -> Any:
 
 def as_document(passage: Passage) -> LCDocument:
     """A passage as a LangChain Document; its metadata locates the exact span."""
-    metadata: dict[str, Any] = {"doc": passage.doc, "title": getattr(passage, "title", ""),
+    metadata: dict[str, Any] = {"doc": passage.doc, "title": passage.title,
                                 "start": passage.start, "end": passage.end,
                                 "score": passage.score}
-    pages = getattr(passage, "pages", None)
-    if pages:
-        metadata["pages"] = pages
+    if passage.pages:
+        metadata["pages"] = passage.pages
     return LCDocument(page_content=passage.text, metadata=metadata,
                       id=f"{passage.doc}:{passage.start}-{passage.end}")
 

@@ -23,7 +23,7 @@ from rag.pipeline import Pipeline
 from rag.sentences import sentence_spans
 from rag.types import Response
 
-from conftest import GENEVA, RUSI
+from conftest import GENEVA, RUSI, pdf_with_pages
 
 QUESTION = "Who represented the United States at the Geneva talks?"
 METADATA = {"doc", "title", "start", "end", "score"}
@@ -56,12 +56,15 @@ class TestStandardRetrieverSuite(RetrieversIntegrationTests):
 
 # --- exact spans, k and the document filter -----------------------------------------------
 
-def check_documents(retriever: CitechatRetriever, found: list[Document]) -> None:
+def check_documents(pipeline: Pipeline, found: list[Document]) -> None:
+    """Each document is the exact span its metadata names, titled as its source is."""
+    titles = {info.name: info.title for info in pipeline.documents()}
     for document in found:
         meta = document.metadata
         assert set(meta) >= METADATA and isinstance(meta["score"], float)
-        source = retriever.source_text(meta["doc"])
+        source = pipeline.source_text(meta["doc"])
         assert source[meta["start"]:meta["end"]] == document.page_content
+        assert meta["title"] == titles[meta["doc"]]
 
 
 SEED_WORDS = ["Geneva", "Sherman", "Ryabkov", "NATO", "Ukraine", "Shoygu", "Mattis",
@@ -79,7 +82,7 @@ def test_every_document_slices_its_source(seeded: Pipeline, query: str, k: int,
                                           docs: list[str] | None) -> None:
     retriever = CitechatRetriever(pipeline=seeded, docs=docs)
     found = retriever.invoke(query, k=k)
-    check_documents(retriever, found)
+    check_documents(seeded, found)
     # hybrid retrieval always finds candidates: exactly k for any query with a character
     assert len(found) == (k if query.strip() else 0)
     assert all(d.metadata["doc"] in (docs or [GENEVA, RUSI]) for d in found)
@@ -93,7 +96,7 @@ def test_k_from_constructor_call_and_settings(seeded: Pipeline) -> None:
     assert len(retriever.invoke(QUESTION, k=7)) == 7
     everything = retriever.invoke(QUESTION, k=100)  # more than the seeds' chunks
     assert len(everything) == len(seeded.store.table().ids)
-    check_documents(retriever, everything)
+    check_documents(seeded, everything)
 
 
 def test_document_filter_from_constructor_and_call(seeded: Pipeline) -> None:
@@ -118,12 +121,32 @@ def test_langchain_can_rebuild_it_with_another_k(seeded: Pipeline) -> None:
 
 @EMBEDDED_ONLY
 def test_top_passage_is_the_one_citechat_retrieves(seeded: Pipeline) -> None:
-    top = CitechatRetriever(pipeline=seeded, k=1).invoke(QUESTION)[0]
+    retriever = CitechatRetriever(data_dir=seeded.settings.data_dir, k=1)
+    top = retriever.invoke(QUESTION)[0]
     passage = seeded.retrieve(QUESTION, k=1)[0]
+    assert retriever.source_text(passage.doc) == seeded.source_text(passage.doc)
     assert (top.metadata["doc"], top.metadata["start"], top.metadata["end"],
             top.metadata["score"], top.page_content) == \
         (passage.doc, passage.start, passage.end, passage.score, passage.text)
+    assert top.metadata["title"] == passage.title != ""  # the seeds' headlines
     assert "pages" not in top.metadata  # plain text has no pages
+
+
+PAGES = ["Apples grow in the orchard behind the old mill. The harvest is in October.",
+         "Zebras live on the open plains of the savanna. They travel in large herds.",
+         "Glaciers carve deep valleys into the mountains. They move a few metres a year."]
+
+
+@EMBEDDED_ONLY
+def test_paged_documents_carry_their_pages(make_pipeline) -> None:
+    pipeline = make_pipeline(chunk_size=80)
+    assert pipeline.ingest_bytes("nature.pdf", pdf_with_pages(*PAGES)).status == "added"
+    retriever = CitechatRetriever(pipeline=pipeline, k=1)
+    for page, query in enumerate(["apples orchard", "zebras savanna", "glaciers valleys"], 1):
+        [top] = retriever.invoke(query)
+        assert top.metadata["pages"] == (page, page)
+        assert query.split()[0] in top.page_content.lower()
+        check_documents(pipeline, [top])
 
 
 @EMBEDDED_ONLY
@@ -211,7 +234,7 @@ def test_chain_answers_with_citations_and_checked_claims(seeded: Pipeline) -> No
     [citation] = response.citations
     assert citation.doc == top.metadata["doc"] and citation.text in top.page_content
     assert seeded.source_text(citation.doc)[citation.start:citation.end] == citation.text
-    verdicts = {claim["sentence"]: claim["verdict"] for claim in response.claims}
+    verdicts = {claim.sentence: claim.verdict for claim in response.claims}
     assert verdicts == {true: "supported", false: "unsupported"}
     # the prompt is citechat's answer prompt, numbered passages first; tokens streamed
     [prompt] = recorder.prompts
@@ -244,7 +267,7 @@ def test_chain_refuses_when_the_model_says_the_documents_do_not_say(seeded: Pipe
     chain = citechat_chain(fake_model("The documents don't say."),
                            CitechatRetriever(pipeline=seeded))
     response = asyncio.run(chain.ainvoke({"question": "Who won the 1966 World Cup?"}))
-    assert response.refused and response.citations == [] and response.claims == []
+    assert response.refused and response.citations == () and response.claims == ()
 
 
 @EMBEDDED_ONLY
