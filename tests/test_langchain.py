@@ -271,6 +271,22 @@ def test_chain_refuses_when_the_model_says_the_documents_do_not_say(seeded: Pipe
 
 
 @EMBEDDED_ONLY
+def test_chain_streams_the_models_tokens_as_events(seeded: Pipeline) -> None:
+    chain = citechat_chain(fake_model("Wendy Sherman led the talks for the United States [1]."),
+                           CitechatRetriever(pipeline=seeded))
+
+    async def events() -> list[dict[str, Any]]:
+        return [event async for event in chain.astream_events(QUESTION, version="v2")]
+
+    seen = asyncio.run(events())
+    tokens = [e["data"]["chunk"].content for e in seen if e["event"] == "on_chat_model_stream"]
+    assert len(tokens) > 1 and "".join(tokens).startswith("Wendy Sherman")
+    [response] = [e["data"]["output"] for e in seen
+                  if e["event"] == "on_chain_end" and e["name"] == "citechat"]
+    assert isinstance(response, Response) and response.citations
+
+
+@EMBEDDED_ONLY
 def test_chain_without_a_model_uses_the_offline_engine(seeded: Pipeline) -> None:
     chain = citechat_chain(retriever=CitechatRetriever(pipeline=seeded))
     response = chain.invoke(QUESTION)
