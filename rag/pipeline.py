@@ -21,6 +21,8 @@ from rag.config import Settings
 from rag.embedding import Embedder, build_embedder
 from rag.engines.base import REFUSAL, Draft, Engine, TokenSink
 from rag.errors import CitechatError, DocumentNotFound, StoreBusy, StoreUnavailable
+from rag.originals import Originals
+from rag.progress import SILENT, Bars, Silent
 from rag.retrieval import retrieve
 from rag.store import DocInfo, Store, open_store
 from rag.types import Citation, Document, Passage, Response, Turn, pages_of
@@ -115,25 +117,31 @@ class Pipeline:
                 "was written before is kept, and running the same command again resumes."
             ) from exc
 
-    def _store_document(self, doc: Document) -> FileResult:
+    def _store_document(self, doc: Document, furniture: Sequence[tuple[int, int]] = (),
+                        shown: Silent = SILENT) -> FileResult:
         with self._store_failure():
             known = self.store.document(doc.name)
         if known is not None and known.content_hash == doc.content_hash:
             return FileResult(doc.name, "unchanged", known.chunks)
         chunks = chunking.chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
         contexts = [chunking.context_for(doc, c, doc.title) for c in chunks]
-        vectors = self.embedder.embed(
+        vectors = shown.embed(self.embedder.embed,
             [f"{x} {c.text}".strip() for x, c in zip(contexts, chunks, strict=True)])
-        weights = chunking.boilerplate_weights(doc, chunks)
+        weights = chunking.boilerplate_weights(doc, chunks, furniture)
         sentences = [(c.id, s) for c in chunks for s in chunking.sentences_of(doc, c)]
-        sentence_vectors = self.embedder.embed([s.text for _, s in sentences])
+        sentence_vectors = shown.embed(self.embedder.embed, [s.text for _, s in sentences])
         with self._store_failure():
             self.store.put(doc, chunks, vectors, weights, contexts, sentences, sentence_vectors)
         return FileResult(doc.name, "updated" if known else "added", len(chunks))
 
-    def _ingest_one(self, name: str, load: Callable[[], Document]) -> FileResult:
+    def _ingest_one(self, name: str, load: Callable[[], documents.Loaded],
+                    shown: Silent = SILENT) -> FileResult:
         try:
-            return self._store_document(load())
+            loaded = load()
+            if loaded.original is not None:  # before the entry that names it (originals.py)
+                self.originals.keep(loaded.document.content_hash,
+                                    Path(name).suffix, loaded.original)
+            return self._store_document(loaded.document, loaded.furniture, shown)
         except StoreUnavailable:
             raise  # not this file's fault: the whole ingest stops
         except CitechatError as exc:
@@ -158,22 +166,42 @@ class Pipeline:
         with self._write_lock(), self._store_failure():
             report.orphans_removed = self.store.repair()
             for candidate in _progress(candidates, progress):
-                result = self._ingest_one(
-                    candidate.name, lambda c=candidate: documents.load(c, self.max_bytes))
+                shown = Bars(candidate.name) if progress else SILENT  # a large file's own
+                result = self._ingest_one(candidate.name, lambda c=candidate, s=shown: (
+                    documents.load(c, self.max_bytes, s.page)), shown)
+                shown.close()
                 report.results.append(result)
                 if on_file:
                     on_file(len(report.results), len(candidates), result)
+            self._prune_originals()
         return report
 
     def ingest_bytes(self, filename: str, data: bytes) -> FileResult:
         """Ingest one uploaded file under a sanitised name."""
         name = documents.safe_name(filename)
         with self._write_lock():
-            return self._ingest_one(name, lambda: documents.parse(name, data, self.max_bytes))
+            result = self._ingest_one(name, lambda: documents.read(name, data, self.max_bytes))
+            self._prune_originals()
+            return result
 
     def remove(self, name: str) -> None:
         with self._write_lock(), self._store_failure():
             self.store.delete(name)
+            self._prune_originals()
+
+    @property
+    def originals(self) -> Originals:
+        return Originals(self.settings.data_dir)
+
+    def _prune_originals(self) -> None:
+        if self.originals.folder.is_dir():
+            self.originals.prune(d.content_hash for d in self.store.list_documents())
+
+    def original(self, name: str) -> bytes | None:
+        """The file document `name` was read from, when it is kept (PDFs, in this data
+        directory), else None."""
+        info = self.store.document(name)
+        return None if info is None else self.originals.get(info.content_hash, Path(name).suffix)
 
     # -- reading ---------------------------------------------------------------------
 

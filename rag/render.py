@@ -21,8 +21,6 @@ from __future__ import annotations
 import html
 import re
 
-from rag.types import Citation, Passage
-
 CONTEXT_CHARS = 300
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]*)\)")
@@ -79,19 +77,12 @@ def with_badges(text: str) -> str:
     return _MARKER.sub(lambda m: f":blue-badge[{m.group(1)}]", text)
 
 
-def page_label(pages: tuple[int, int] | None) -> str:
-    """"p. 12", "pp. 12–13", or "" for a span of a document without pages."""
+def page_label(pages: tuple[int, int] | list[int] | None) -> str:
+    """"p. 12", "pp. 12–13", or "" for a document without pages."""
     if not pages:
         return ""
     first, last = pages
     return f"p. {first}" if first == last else f"pp. {first}–{last}"
-
-
-def where(span: Passage | Citation) -> str:
-    """A span's place for people: "Title (file.txt), p. 3, characters 10–52"."""
-    name = f"{span.title} ({span.doc})" if span.title and span.title != span.doc else span.doc
-    pages = page_label(span.pages)
-    return f"{name}{', ' + pages if pages else ''}, characters {span.start}–{span.end}"
 
 
 def short(text: str, limit: int = 160) -> str:

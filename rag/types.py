@@ -39,7 +39,6 @@ class Document:
     content_hash: str
     title: str = ""
     pages: tuple[Span, ...] = ()
-    furniture: tuple[Span, ...] = ()
 
 
 def pages_of(page_ranges: tuple[Span, ...] | list[Span], start: int, end: int) -> Pages | None:
