@@ -238,7 +238,8 @@ def test_chain_answers_with_citations_and_checked_claims(seeded: Pipeline) -> No
     assert verdicts == {true: "supported", false: "unsupported"}
     # the prompt is citechat's answer prompt, numbered passages first; tokens streamed
     [prompt] = recorder.prompts
-    assert f"[1] (from {top.metadata['doc']})" in prompt and QUESTION in prompt
+    assert "[3] (from" in prompt and "[4] (from" not in prompt and QUESTION in prompt
+    assert prompt.index("[1] (from") < prompt.index(top.page_content) < prompt.index("[2] (from")
     assert len(recorder.tokens) > 1
 
 
