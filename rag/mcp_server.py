@@ -92,7 +92,8 @@ async def _off_loop(work: Callable[[], Result]) -> Result:
 
 def create_mcp(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 8400) -> CitechatMCP:
     """The MCP server over `pipeline` (`host`/`port` matter only over HTTP)."""
-    mcp = CitechatMCP(pipeline, host=host, port=port)
+    # stateless: each HTTP request stands alone (no session to keep, nothing sticky)
+    mcp = CitechatMCP(pipeline, host=host, port=port, stateless_http=True, log_level="WARNING")
 
     @mcp.tool()
     async def search(query: str, documents: list[str] | None = None,
