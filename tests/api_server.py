@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app_server import ROOT, free_port, stop, wait_healthy
+from tests.app_server import ROOT, free_port, stop, wait_healthy
 
 
 def clean_env(data: Path, env: dict[str, str] | None = None) -> dict[str, str]:

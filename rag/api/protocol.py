@@ -65,6 +65,7 @@ class Cited(_Out):
     passages: list[PassageOut] = Field(description="What the answer was drawn from")
     standalone_question: str = Field(description="A follow-up, rewritten to stand alone")
     engine: str
+    timings_ms: dict[str, float] = Field(description="In the server: retrieve, generate, total")
 
 
 # -- OpenAI-compatible chat ----------------------------------------------------------------
