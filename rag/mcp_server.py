@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 
 from rag.api.protocol import Cited, DocumentOut, PassageOut
 from rag.config import Settings
-from rag.errors import CitechatError, DocumentNotFound, Unauthorized
+from rag.errors import CitechatError, DocumentNotFound
 from rag.pipeline import Pipeline
 from rag.types import Turn, pages_of
 
@@ -157,30 +157,10 @@ def _span(pipeline: Pipeline, doc: str, start: int, end: int) -> Span:
                 pages=pages_of(info.page_ranges, start, end))
 
 
-class RequireKey:
-    """ASGI middleware: every HTTP request carries one of the keys (when there are any)."""
-
-    def __init__(self, app: Any, keys: Any) -> None:
-        self.app, self.keys = app, keys
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] != "/health":
-            from starlette.datastructures import Headers
-
-            from rag.api.app import error_response
-
-            try:
-                self.keys.check(Headers(scope=scope).get("authorization"))
-            except Unauthorized as exc:
-                refused = error_response(401, str(exc), "authentication_error",
-                                         "invalid_api_key", {"WWW-Authenticate": "Bearer"})
-                return await refused(scope, receive, send)
-        await self.app(scope, receive, send)
-
-
 def run(settings: Settings, http: bool = False) -> None:
     """`citechat mcp`: serve over stdio (the default) or streamable HTTP, until stopped."""
     from rag.api.keys import KeyRing
+    from rag.api.middleware import RequireKey
     from rag.api.server import check_bind, run_uvicorn, url_of
 
     keys = KeyRing(settings)
@@ -191,6 +171,6 @@ def run(settings: Settings, http: bool = False) -> None:
     if not http:
         mcp.run("stdio")
         return
-    app = RequireKey(mcp.streamable_http_app(), keys)
+    app = RequireKey(mcp.streamable_http_app(), keys, open_paths=("/health",))
     run_uvicorn(app, settings, f"citechat MCP server on {url_of(settings)}/mcp "
                                f"(streamable HTTP). {about_keys}")

@@ -1,6 +1,6 @@
-"""What every request shares: the pipeline, the API keys, and the engines a model name
-selects (`citechat` is the configured engine, `citechat:<engine>` another one). Handed
-to handlers through FastAPI's `Depends`.
+"""What every request shares: the pipeline, and the engines a model name selects
+(`citechat` is the configured engine, `citechat:<engine>` another one). Handed to
+handlers through FastAPI's `Depends`.
 
 One pipeline per process: a `citechat:<engine>` request gets a pipeline of that engine
 over the same embedder and store, built on first use and kept, never a second store.
@@ -14,7 +14,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 
-from rag.api.keys import KeyRing
 from rag.api.protocol import SERVED_MODEL
 from rag.errors import UnknownModel
 from rag.pipeline import Pipeline
@@ -23,9 +22,8 @@ ENGINES = ("extractive", "openai")
 
 
 class Services:
-    def __init__(self, pipeline: Pipeline, keys: KeyRing) -> None:
+    def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        self.keys = keys
         self._pipelines = {pipeline.settings.engine: pipeline}  # engine -> its pipeline
         self._building = threading.Lock()
         pipeline.engine  # noqa: B018 - built now, not by two requests racing for it
@@ -63,12 +61,8 @@ def pipeline(request: Request) -> Pipeline:
     return services(request).pipeline
 
 
-# Declared for the OpenAPI page (its "Authorize" button); the check itself is KeyRing's.
-_bearer = HTTPBearer(auto_error=False, description="An API key, when the server has keys")
-
-
-def require_key(request: Request, _: Annotated[object, Depends(_bearer)]) -> None:
-    services(request).keys.check(request.headers.get("Authorization"))
+# Declared for the OpenAPI page (its "Authorize" button); rag/api/middleware.py checks it.
+bearer = HTTPBearer(auto_error=False, description="An API key, when the server has keys")
 
 
 ServicesDep = Annotated[Services, Depends(services)]

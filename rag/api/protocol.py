@@ -13,17 +13,25 @@ ignored.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SERVED_MODEL = "citechat"
+Item = TypeVar("Item")
 
 
 class _Out(BaseModel):
     """Read from citechat's frozen dataclasses by attribute."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class ListOf(BaseModel, Generic[Item]):
+    """OpenAI's list envelope: `{"object": "list", "data": [...]}`."""
+
+    object: Literal["list"] = "list"
+    data: list[Item]
 
 
 # -- citechat's data, shared by every response ---------------------------------------------
@@ -107,11 +115,14 @@ class Choice(BaseModel):
     logprobs: None = None
 
 
-class ChatCompletion(BaseModel):
+class _Reply(BaseModel):
     id: str
-    object: Literal["chat.completion"] = "chat.completion"
     created: int
     model: str
+
+
+class ChatCompletion(_Reply):
+    object: Literal["chat.completion"] = "chat.completion"
     choices: list[Choice]
     usage: None = None
     citechat: Cited
@@ -129,11 +140,8 @@ class ChunkChoice(BaseModel):
     logprobs: None = None
 
 
-class ChatCompletionChunk(BaseModel):
-    id: str
+class ChatCompletionChunk(_Reply):
     object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
-    created: int
-    model: str
     choices: list[ChunkChoice]
     citechat: Cited | None = Field(None, description="On the last chunk only")
 
@@ -145,9 +153,7 @@ class ModelCard(BaseModel):
     owned_by: str = "citechat"
 
 
-class ModelList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[ModelCard]
+ModelList = ListOf[ModelCard]
 
 
 # -- documents, search, summaries ----------------------------------------------------------
@@ -162,9 +168,7 @@ class DocumentOut(_Out):
     content_hash: str
 
 
-class DocumentList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[DocumentOut]
+DocumentList = ListOf[DocumentOut]
 
 
 class DocumentText(BaseModel):
@@ -181,9 +185,7 @@ class FileOut(_Out):
     reason: str = ""
 
 
-class UploadResult(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[FileOut]
+UploadResult = ListOf[FileOut]
 
 
 class Deleted(BaseModel):
@@ -198,10 +200,8 @@ class SearchRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=100, description="Passages (default: the k setting)")
 
 
-class SearchResults(BaseModel):
-    object: Literal["list"] = "list"
+class SearchResults(ListOf[PassageOut]):
     query: str
-    data: list[PassageOut]
 
 
 class SummaryRequest(BaseModel):
