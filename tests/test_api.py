@@ -86,6 +86,9 @@ def cited(completion) -> dict:
 def test_models(api: Api) -> None:
     names = [m.id for m in api.client.models.list()]
     assert names == ["citechat", "citechat:extractive", "citechat:openai"]
+    assert api.client.models.retrieve("citechat:extractive").id == "citechat:extractive"
+    with pytest.raises(openai.NotFoundError):
+        api.client.models.retrieve("gpt-4o")
 
 
 def test_answer_carries_its_citations(api: Api) -> None:

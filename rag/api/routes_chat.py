@@ -52,6 +52,13 @@ def list_models(services: ServicesDep) -> ModelList:
     return ModelList(data=[ModelCard(id=name) for name in services.models()])
 
 
+@router.get("/models/{model}", response_model=ModelCard)
+def get_model(model: str, services: ServicesDep) -> ModelCard:
+    """One model name, if this server has it."""
+    services.for_model(model)  # UnknownModel (404) otherwise
+    return ModelCard(id=model)
+
+
 @router.post("/chat/completions", response_model=ChatCompletion, responses=STREAMED)
 def chat_completions(request: ChatRequest, services: ServicesDep):
     """Answer the last user message from the documents, with `[n]` markers in the content
