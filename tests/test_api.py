@@ -89,6 +89,9 @@ def test_models(api: Api) -> None:
     assert api.client.models.retrieve("citechat:extractive").id == "citechat:extractive"
     with pytest.raises(openai.NotFoundError):
         api.client.models.retrieve("gpt-4o")
+    schema = api.http.get("/openapi.json").json()  # what /docs shows
+    assert {"/v1/chat/completions", "/v1/documents", "/v1/search"} <= schema["paths"].keys()
+    assert "citechat" in schema["components"]["schemas"]["ChatCompletion"]["properties"]
 
 
 def test_answer_carries_its_citations(api: Api) -> None:

@@ -209,6 +209,7 @@ class SummaryRequest(BaseModel):
     documents: list[str] | None = Field(None, description="Default: the whole collection")
     length: str | int = Field("auto", description="short, medium, long, auto or sentences")
     focus: str = Field("", max_length=1_000, description="What the summary should be about")
+    bullets: bool = Field(False, description="One point per line")
 
 
 class Summary(BaseModel):
