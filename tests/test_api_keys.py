@@ -3,12 +3,14 @@ CITECHAT_API_KEYS and from the keys file (`citechat keys create`), its model ser
 
 Missing, wrong and revoked keys get 401; keys made or revoked while it runs count at
 once; curl uploads, lists and deletes a document; two API clients keep asking while a
-third uploads, and every answer equals the quiet one; without keys, a server refuses a
-host beyond loopback. One server for the module.
+third uploads, and every answer equals the quiet one; the MCP endpoint beside the API
+takes the same keys; without keys, a server refuses a host beyond loopback. One server
+for the module.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -26,6 +28,7 @@ import pytest
 
 from api_server import clean_env, running_api
 from app_server import ROOT, free_port
+from test_mcp import TOOLS, http_scenario
 
 ENV_KEYS = ["env-key-one", "env-key-two"]
 QUESTIONS = ["Who represented the United States at the Geneva talks?",
@@ -132,6 +135,12 @@ def test_curl_uploads_lists_and_deletes(served: Served, tmp_path: Path) -> None:
                                          "deleted": True}
     assert "curl-note.md" not in {d["name"] for d in curl(served, url)[1]["data"]}
     assert curl(served, "-X", "DELETE", f"{url}/curl-note.md")[0] == 404
+
+
+def test_the_mcp_endpoint_beside_the_api(served: Served) -> None:
+    assert httpx.post(f"{served.url}/mcp", json={}).status_code == 401
+    tools, found = asyncio.run(asyncio.wait_for(http_scenario(served.url, ENV_KEYS[1]), 120))
+    assert tools == TOOLS and "Sherman" in found["passages"][0]["text"]
 
 
 def test_a_model_server_that_is_down_gets_503(served: Served) -> None:

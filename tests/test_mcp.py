@@ -94,8 +94,10 @@ def test_stdio_session(tmp_path: Path, seeded_dir: Path) -> None:
     assert "Traceback" not in (tmp_path / "mcp.log").read_text()
 
 
-async def http_scenario(url: str) -> tuple[set[str], dict]:
-    keyed = httpx.AsyncClient(headers={"Authorization": f"Bearer {KEY}"}, timeout=60)
+async def http_scenario(url: str, key: str = KEY) -> tuple[set[str], dict]:
+    """An MCP session over streamable HTTP at `url`/mcp: its tools, and a search whose
+    spans are checked against the documents' resources."""
+    keyed = httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=60)
     async with keyed, streamable_http_client(f"{url}/mcp", http_client=keyed) as (read, write, _), \
             ClientSession(read, write) as session:
         await session.initialize()

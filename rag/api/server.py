@@ -60,5 +60,5 @@ def serve(settings: Settings) -> None:
     app = create_app(pipeline, keys)
     pipeline.retrieve("warm up")  # the embedder and the indexes loaded before the 1st request
     url = url_of(settings)
-    run_uvicorn(app, settings, f"citechat API on {url}/v1 (docs: {url}/docs), "
+    run_uvicorn(app, settings, f"citechat API on {url}/v1 (docs: {url}/docs; MCP: {url}/mcp), "
                                f"engine {settings.engine}. {about_keys}")
