@@ -88,4 +88,8 @@ def section(r: dict) -> str:
              f"call, `Pipeline.ask` inside the server took {w['api_pipeline']['p50_ms']:.0f} ms "
              f"at the median; the rest — HTTP, the JSON of the citations, claims and passages, "
              f"the openai client — {over['p50_ms']:.0f} ms (p95 {over['p95_ms']:.0f} ms)."]
+    if w["api_pipeline"]["p50_ms"] > w["in_process"]["p50_ms"]:
+        rows[-1] += (" The pipeline is slower inside the server because the server runs it "
+                     "on a worker thread of its pool, where `Pipeline.ask` takes longer than "
+                     "on a process's main thread (docs/api.md).")
     return "\n".join([*rows, ""])

@@ -53,12 +53,13 @@ class Services:
             return self._pipelines[engine]
 
 
-def services(request: Request) -> Services:
+# async: trivial lookups, not worth a trip to the thread pool each
+async def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def pipeline(request: Request) -> Pipeline:
-    return services(request).pipeline
+async def pipeline(request: Request) -> Pipeline:
+    return request.app.state.services.pipeline
 
 
 # Declared for the OpenAPI page (its "Authorize" button); rag/api/middleware.py checks it.
