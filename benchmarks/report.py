@@ -13,7 +13,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from benchmarks import api
+from benchmarks import api, summaries
 from benchmarks.common import DOCS, save_plot
 
 TEMPLATE = Path(__file__).with_name("template.md")
@@ -503,8 +503,10 @@ def _plots(r: dict) -> None:
             ("retrieval", _plot_retrieval, "bench-retrieval.png", (6.5, 3.5)),
             ("quality", _plot_refusals, "bench-refusals.png", (10, 3.6)),
             ("scaling", _plot_scaling, "bench-scaling.png", (10, 3.6)),
-            ("claims", _plot_claims, "bench-claims.png", (6, 3.5))):
-        if not _ok(r.get(key)) or (key in ("retrieval", "scaling") and not _sizes(r)):
+            ("claims", _plot_claims, "bench-claims.png", (6, 3.5)),
+            ("summaries", summaries.plot, "bench-summaries.png", (10, 3.6))):
+        if not _ok(r.get(key)) or (key in ("retrieval", "scaling") and not _sizes(r)) \
+                or "skipped" in r[key]:
             continue
         fig = plt.figure(figsize=size)
         draw(fig, r)
@@ -609,7 +611,7 @@ def write(r: dict[str, Any]) -> None:
     sections = {"provenance": _provenance, "goals": _goals, "embedding": _embedding,
                 "retrieval": _retrieval, "ingest": _ingest, "answers": _answers,
                 "quality": _quality, "scaling": _scaling, "claims": _claims,
-                "api": api.section}
+                "summaries": summaries.section, "api": api.section}
     page = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         {name: render(r) for name, render in sections.items()})
     (DOCS / "benchmarks.md").write_text(page, encoding="utf-8")

@@ -114,9 +114,13 @@ def create_mcp(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 8400) ->
         return Answer.model_validate(response)
 
     @mcp.tool()
-    async def summarize(documents: list[str] | None = None) -> Answer:
-        """A cited summary of `documents` (all of the collection when none are named)."""
-        response = await _off_loop(lambda: pipeline.summarize(documents))
+    async def summarize(documents: list[str] | None = None, length: str | int = "auto",
+                        focus: str = "", bullets: bool = False) -> Answer:
+        """A cited summary of `documents` (all of the collection when none are named).
+        `length`: short, medium, long, auto, or a number of sentences; `focus`: only what
+        the documents say about this; `bullets`: one point per line."""
+        response = await _off_loop(lambda: pipeline.summarize(
+            documents, length=length, focus=focus, bullets=bullets))
         return Answer.model_validate(response)
 
     @mcp.tool()

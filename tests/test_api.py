@@ -158,6 +158,21 @@ def test_search_and_summary(api: Api) -> None:
     assert sorted(d["name"] for d in listed) == sorted(p.name for p in SEEDS.iterdir())
 
 
+def test_summary_length_and_focus(api: Api) -> None:
+    four = api.http.post("/v1/summaries", json={"documents": [RUSI], "length": 4}).json()
+    assert len(four["citechat"]["citations"]) == 4
+    focused = api.http.post("/v1/summaries", json={
+        "documents": [RUSI], "focus": "the UN peacekeeping idea"}).json()
+    assert "peacekeeping" in focused["summary"].lower()
+    off_topic = api.http.post("/v1/summaries", json={
+        "documents": [RUSI], "focus": "the price of Brazilian coffee beans"}).json()
+    assert off_topic["citechat"]["refused"] and off_topic["summary"] == "The documents don't say."
+    api.check_spans(four["citechat"]["citations"] + focused["citechat"]["citations"])
+    typed = ask(api, "Can you summarize the documents in 3 sentences?")  # a summary, asked
+    assert len(cited(typed)["citations"]) == 3
+    api.check_spans(cited(typed)["citations"])
+
+
 def test_model_server_errors_are_503(api: Api, model_server: FakeOpenAIServer) -> None:
     model_server.fail_with = 500
     try:
@@ -190,6 +205,8 @@ HOSTILE = [  # (method, path, JSON body or raw bytes, status, error code)
     ("POST", "/v1/search", {"query": ""}, 400, BAD),
     ("POST", "/v1/search", {"query": "x", "k": 10**12}, 400, BAD),
     ("POST", "/v1/summaries", {"documents": ["nope.txt"]}, 404, "document_not_found"),
+    ("POST", "/v1/summaries", {"length": "enormous"}, 400, BAD),
+    ("POST", "/v1/summaries", {"length": 10**6}, 400, BAD),
     ("GET", "/v1/documents/nope.txt", None, 404, "document_not_found"),
     ("DELETE", "/v1/documents/nope.txt", None, 404, "document_not_found"),
     ("POST", "/v1/documents", b"just bytes", 400, BAD),

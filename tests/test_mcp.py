@@ -57,7 +57,7 @@ async def stdio_scenario(data: Path, log: Path) -> dict:
             resources = (await session.list_resources()).resources
             answer = await structured(session, "ask", question=QUESTION)
             found = await structured(session, "search", query=QUESTION, k=3)
-            summary = await structured(session, "summarize", documents=[RUSI])
+            summary = await structured(session, "summarize", documents=[RUSI], length=3)
             listed = await structured(session, "list_documents")
             cited = answer["citations"][0]
             passage = await structured(session, "get_passage", doc=cited["doc"],
@@ -86,6 +86,7 @@ def test_stdio_session(tmp_path: Path, seeded_dir: Path) -> None:
                for c in answer["citations"])
     assert len(run["found"]["passages"]) == 3
     assert {c["doc"] for c in run["summary"]["citations"]} == {RUSI}
+    assert len(run["summary"]["citations"]) == 3
     assert {d["name"] for d in run["listed"]["documents"]} == {GENEVA, RUSI}
     assert run["passage"]["text"] == run["cited"]["text"]
     for failed in (run["unknown"], run["outside"]):

@@ -207,7 +207,8 @@ class SearchResults(ListOf[PassageOut]):
 class SummaryRequest(BaseModel):
     model: str = Field(SERVED_MODEL, description="`citechat`, or `citechat:<engine>`")
     documents: list[str] | None = Field(None, description="Default: the whole collection")
-    length: str | int = Field("auto", description="short, medium, long, auto or sentences")
+    length: str | int = Field("auto", description="short, medium, long, auto, or a number "
+                              "of sentences")
     focus: str = Field("", max_length=1_000, description="What the summary should be about")
     bullets: bool = Field(False, description="One point per line")
 

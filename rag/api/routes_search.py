@@ -29,9 +29,10 @@ def search(request: SearchRequest, pipeline: PipelineDep) -> SearchResults:
 
 @router.post("/summaries", response_model=Summary)
 def summarize(request: SummaryRequest, services: ServicesDep) -> Summary:
-    """A summary of `documents` (all of them when empty) with `[n]` markers, each
-    pointing to a cited span in `citechat.citations`."""
+    """A summary of `documents` (all of them when empty) at `length`, on `focus` if given,
+    with `[n]` markers, each pointing to a cited span in `citechat.citations`."""
     pipeline = services.for_model(request.model)
-    response = pipeline.summarize(request.documents)
+    response = pipeline.summarize(request.documents, length=request.length,
+                                  focus=request.focus, bullets=request.bullets)
     return Summary(model=request.model, summary=response.answer,
                    citechat=Cited.model_validate(response))
