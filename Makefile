@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: setup run test lint bench browser clean
+.PHONY: setup run test lint bench browser curl clean
 
 setup: $(VENV)/.installed
 
@@ -29,7 +29,13 @@ browser:
 		(apt-get update -qq || sudo apt-get update -qq) && \
 		(apt-get install -y -qq chromium || sudo apt-get install -y -qq chromium); }
 
-test: setup browser
+# The API tests drive `citechat serve` with curl too.
+curl:
+	@command -v curl >/dev/null || { \
+		(apt-get update -qq || sudo apt-get update -qq) && \
+		(apt-get install -y -qq curl || sudo apt-get install -y -qq curl); }
+
+test: setup browser curl
 	$(BIN)/ruff check rag tests app.py
 	$(BIN)/python -m pytest
 

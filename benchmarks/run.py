@@ -23,6 +23,7 @@ import traceback
 
 from benchmarks import (
     answers,
+    api,
     claims_eval,
     claims_guard,
     embedding,
@@ -61,7 +62,7 @@ def _list(value) -> list | None:
 STEPS = {"embedding": embedding.run, "retrieval": retrieval, "ingest": ingest.run,
          "answers": answers.run, "quality": quality.run, "scaling": scaling.run,
          "claims": claims_eval.run, "claims_guard": claims_guard.run,
-         "summaries": summaries.run}  # part -> run(quick)
+         "summaries": summaries.run, "api": api.run}  # part -> run(quick)
 
 
 def main() -> int:

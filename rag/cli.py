@@ -219,6 +219,11 @@ def app_command() -> None:
     raise typer.Exit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(page)]))
 
 
+from rag.api.commands import register  # noqa: E402 - serve, mcp, keys (FastAPI loaded lazily)
+
+register(app)
+
+
 def run() -> None:
     """Console-script entry point: one clear line for any error, never a traceback."""
     try:

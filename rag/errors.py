@@ -13,6 +13,10 @@ class UnreadableDocument(CitechatError):
     """A file that could not be read as text (empty, corrupt, encrypted, binary)."""
 
 
+class TooLarge(UnreadableDocument):
+    """A file over the size limit (the API answers 413 for it)."""
+
+
 class DocumentNotFound(CitechatError):
     """A document name that is not in the collection."""
 
@@ -35,3 +39,15 @@ class ModelUnavailable(CitechatError):
 
 class ConfigError(CitechatError):
     """A setting has an invalid value."""
+
+
+class UnknownModel(CitechatError):
+    """A model name the API does not serve (it serves `citechat` and `citechat:<engine>`)."""
+
+
+class Unauthorized(CitechatError):
+    """An API request without a valid key."""
+
+
+class BadRequest(CitechatError):
+    """An API request citechat cannot act on (malformed JSON, a message it cannot read)."""
