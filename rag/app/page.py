@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from importlib import resources
 
 import streamlit as st
 
@@ -31,7 +31,7 @@ from rag.render import (
 )
 from rag.types import Response, Turn
 
-SEEDS = Path(__file__).resolve().parent / "seeds"
+SEEDS = resources.files("rag") / "seeds"  # package data: the sample documents
 UPLOAD_TYPES = ["txt", "md", "html", "htm", "pdf", "docx"]
 FLAGS = {"weak": ("Weakly supported", ":material/warning:"),  # claim verdict -> label, icon
          "unsupported": ("Not supported by its citation", ":material/block:"),
@@ -57,8 +57,9 @@ def session_pipeline(key: str, engine: str, k: int, _settings: Settings) -> Pipe
 def ingest_seeds(pipeline: Pipeline) -> None:
     with st.status("First launch: adding the sample documents…", expanded=True) as status:
         bar = st.progress(0.0)
-        report = pipeline.ingest([SEEDS], on_file=lambda done, total, r: bar.progress(
-            done / total, text=f"{r.name}: {r.status}"))
+        with resources.as_file(SEEDS) as seeds:
+            report = pipeline.ingest([seeds], on_file=lambda done, total, r: bar.progress(
+                done / total, text=f"{r.name}: {r.status}"))
         for failed in (r for r in report.results if r.status == "failed"):
             st.error(f"{escape_markdown(failed.name)}: {failed.reason}")
         status.update(label="Sample documents added.", state="complete",
@@ -287,7 +288,7 @@ def main() -> None:
         key = settings.model_dump_json()
         base = shared_pipeline(key, settings)
         fresh = not (settings.data_dir / FILENAME).exists()
-        if fresh and not base.documents() and SEEDS.exists():
+        if fresh and not base.documents() and SEEDS.is_dir():
             ingest_seeds(base)
     except CitechatError as exc:
         st.error(str(exc))
