@@ -8,10 +8,8 @@ test in collections of its own."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import re
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,6 +29,7 @@ from chroma_server import (
     running_server,
     unique_collection,
 )
+from fake_openai_server import bag_of_words
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -40,17 +39,13 @@ RUSI = "000_941f52de0b6a0cef.txt"
 
 
 class BagOfWordsEmbedder:
-    """Hashes lower-cased words into 64 buckets: texts sharing words come out close."""
+    """Hashes lower-cased words into 64 buckets: texts sharing words come out close (the
+    fake OpenAI server's embeddings, computed in process)."""
 
     model_id = "test/bag-of-words"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        rows = np.zeros((len(texts), 64), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                rows[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1.0
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        return rows / np.maximum(norms, 1e-12)
+        return bag_of_words(texts)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
