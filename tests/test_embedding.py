@@ -102,9 +102,9 @@ def test_openai_embedder_needs_a_key_or_a_server_of_citechats_own(
 def test_openai_embedder_failures_are_one_sentence_naming_the_server(
         status: int, message: str) -> None:
     with FakeOpenAIServer(fail_with=status) as server:
-        embedder = OpenAIEmbedder(load_settings(embedding="openai", openai_base_url=server.base_url))
+        settings = load_settings(embedding="openai", openai_base_url=server.base_url)
         with pytest.raises(ModelUnavailable, match=message) as caught:
-            embedder.embed(["x"])
+            OpenAIEmbedder(settings).embed(["x"])
     assert server.base_url in str(caught.value) and "\n" not in str(caught.value)
 
 

@@ -225,8 +225,11 @@ def sidebar_documents(pipeline: Pipeline) -> list[str] | None:
             if st.button("Summarize", key=f"sum:{info.name}", icon=":material/notes:"):
                 st.session_state.pending = [info.name]
             if st.button("Delete", key=f"del:{info.name}", icon=":material/delete:"):
-                pipeline.remove(info.name)
-                st.rerun()
+                try:
+                    pipeline.remove(info.name)
+                    st.rerun()
+                except CitechatError as exc:  # StoreBusy: another process is writing
+                    st.session_state.action_error = str(exc)  # shown by sidebar_upload
     scope = None if len(selected) in (0, len(infos)) else selected
     label = "Summarize all documents" if scope is None else f"Summarize the {len(scope)} selected"
     if infos and st.button(label, key="sum:all", icon=":material/summarize:"):
@@ -244,11 +247,16 @@ def sidebar_upload(pipeline: Pipeline) -> None:
         if st.form_submit_button("Add to collection", icon=":material/upload:") and files:
             bar = st.progress(0.0, text="Adding…")
             results = []
-            for done, upload in enumerate(files, start=1):
-                results.append(pipeline.ingest_bytes(upload.name, upload.getvalue()))
-                bar.progress(done / len(files), text=f"Added {done} of {len(files)}")
+            try:
+                for done, upload in enumerate(files, start=1):
+                    results.append(pipeline.ingest_bytes(upload.name, upload.getvalue()))
+                    bar.progress(done / len(files), text=f"Added {done} of {len(files)}")
+            except CitechatError as exc:  # StoreBusy, or the store or the model failing
+                st.session_state.action_error = str(exc)
             st.session_state.upload_results = results
             st.rerun()  # list the new documents
+    if error := st.session_state.pop("action_error", None):
+        st.error(error)
     for result in st.session_state.pop("upload_results", []):
         if result.status == "failed":
             st.error(f"{escape_markdown(result.name)}: {result.reason}")
