@@ -29,7 +29,7 @@ browser:
 		(apt-get install -y -qq chromium || sudo apt-get install -y -qq chromium); }
 
 test: setup browser
-	$(BIN)/ruff check rag tests app.py
+	$(BIN)/ruff check rag tests app.py benchmarks
 	$(BIN)/python -m pytest
 
 # Regenerates docs/benchmarks.md, docs/benchmarks.json and docs/bench-*.png (under 30 min
