@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +177,21 @@ def pdf_with_pages(*texts: str) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+@pytest.fixture
+def bow_pipeline(tmp_path: Path) -> Callable[[dict[str, str]], Pipeline]:
+    """Pipelines over small corpora ({file name: text}) with the bag-of-words embedder and
+    100-character chunks: ranking logic tested without loading the model."""
+
+    def make(files: dict[str, str]) -> Pipeline:
+        corpus = tmp_path / "bow-corpus"
+        corpus.mkdir()
+        for name, text in files.items():
+            (corpus / name).write_text(text, encoding="utf-8")
+        pipeline = Pipeline.build(load_settings(data_dir=tmp_path / "bow-data", chunk_size=100),
+                                  embedder=BagOfWordsEmbedder())
+        assert pipeline.ingest([corpus]).exit_code == 0
+        return pipeline
+
+    return make
