@@ -181,7 +181,7 @@ class OpenAIEmbedder:
         except openai.NotFoundError:
             raise ModelUnavailable(f"{server} has no model named {self.model_name!r} "
                                    "(check CITECHAT_OPENAI_EMBEDDING_MODEL).") from None
-        except openai.APIConnectionError as exc:  # timeouts included
+        except (openai.APIConnectionError, OSError) as exc:  # timeouts included
             raise ModelUnavailable(f"Cannot reach the embedding server at {self.location}: "
                                    f"{_reason(exc)}.") from None
         except openai.APIError as exc:

@@ -26,6 +26,7 @@ from rag.errors import (
     ModelUnavailable,
     StoreBusy,
     StoreUnavailable,
+    raised_as,
 )
 from rag.originals import Originals
 from rag.progress import SILENT, Bars, Silent
@@ -109,31 +110,12 @@ class Pipeline:
         finally:
             lock.release()
 
-    @contextmanager
     def _store_failure(self):
         """A store lost mid-write (a Chroma server gone, a full disk) as one clear error."""
-        try:
-            yield
-        except CitechatError:
-            raise
-        except Exception as exc:  # chromadb and httpx have many error types, none ours
-            where = self.settings.chroma_url or self.settings.data_dir
-            raise StoreUnavailable(
-                f"Writing to the store at {where} failed ({type(exc).__name__}: {exc}); what "
-                "was written before is kept, and running the same command again resumes."
-            ) from exc
-
-    @contextmanager
-    def _model_failure(self):
-        """The embedder failing in a way it did not name (onnxruntime, memory) as one
-        ModelUnavailable, never mistaken for a store failure."""
-        try:
-            yield
-        except CitechatError:
-            raise
-        except Exception as exc:  # onnxruntime and the HTTP clients raise many types
-            raise ModelUnavailable(f"The embedding model {self.embedder.model_id} failed "
-                                   f"({type(exc).__name__}: {exc}).") from exc
+        where = self.settings.chroma_url or self.settings.data_dir
+        return raised_as(StoreUnavailable, f"Writing to the store at {where} failed",
+                         "; what was written before is kept, and running the same command "
+                         "again resumes.")
 
     def _store_document(self, doc: Document, furniture: Sequence[tuple[int, int]] = (),
                         shown: Silent = SILENT) -> FileResult:
@@ -145,7 +127,8 @@ class Pipeline:
         contexts = [chunking.context_for(doc, c, doc.title) for c in chunks]
         weights = chunking.boilerplate_weights(doc, chunks, furniture)
         sentences = [(c.id, s) for c in chunks for s in chunking.sentences_of(doc, c)]
-        with self._model_failure():
+        # an embedder failing in a way it did not name (onnxruntime, memory) is still the model's
+        with raised_as(ModelUnavailable, f"The embedding model {self.embedder.model_id} failed"):
             vectors = shown.embed(self.embedder.embed,
                 [f"{x} {c.text}".strip() for x, c in zip(contexts, chunks, strict=True)])
             sentence_vectors = shown.embed(self.embedder.embed, [s.text for _, s in sentences])
@@ -200,7 +183,8 @@ class Pipeline:
                     result = self._ingest_one(candidate.name, lambda c=candidate, s=shown: (
                         documents.load(c, self.max_bytes, s.page)), shown)
                 except ModelUnavailable as exc:
-                    raise _stopped(exc, candidate.name, report) from None
+                    raise _stopped(exc, candidate.name, len(report.results),
+                                   len(candidates)) from None
                 finally:
                     shown.close()
                 report.results.append(result)
@@ -338,13 +322,11 @@ class Pipeline:
         return resolved.answer, located, claims.check(resolved.answer, located, self.embedder)
 
 
-def _stopped(exc: ModelUnavailable, name: str, report: IngestReport) -> ModelUnavailable:
-    """The embedder's failure, saying where the ingest stopped and what it kept."""
-    stored = len(report.results) - report.count("failed")
-    kept = {0: "nothing was stored", 1: "1 document before it is stored"}.get(
-        stored, f"{stored} documents before it are stored")
-    return ModelUnavailable(f"{exc} The ingest stopped at {name}; {kept}, and running the "
-                            "same command again carries on from there.")
+def _stopped(exc: ModelUnavailable, name: str, done: int, total: int) -> ModelUnavailable:
+    """The embedder's failure, saying where the ingest stopped."""
+    return ModelUnavailable(f"{exc} The ingest stopped at {name} ({done} of {total} files "
+                            "done); what was stored is kept, and running the same command "
+                            "again carries on from there.")
 
 
 def _progress(items: Iterable, enabled: bool):

@@ -169,7 +169,8 @@ def _completion(model: str, text: str) -> dict[str, Any]:
 
 
 def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
-    texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
+    texts = body.get("input", [])
+    texts = [texts] if isinstance(texts, str) else texts
     as_base64 = body.get("encoding_format") == "base64"
     data = [{"object": "embedding", "index": i,
              "embedding": base64.b64encode(row.astype("<f4").tobytes()).decode() if as_base64

@@ -53,8 +53,9 @@ def test_an_embedding_server_failing_stops_the_ingest_once(tmp_path: Path, corpu
         with pytest.raises(ModelUnavailable) as caught:
             pipeline.ingest([corpus])
     assert str(caught.value) == (
-        f"The embedding server at {server.base_url} failed (500). The ingest stopped at "
-        "a.txt; nothing was stored, and running the same command again carries on from there.")
+        f"The embedding server at {server.base_url} failed (500). The ingest stopped at a.txt "
+        "(0 of 3 files done); what was stored is kept, and running the same command again "
+        "carries on from there.")
     assert len(server.requests) == 2  # the first file's request and its one retry, no more
     assert pipeline.documents() == []
 
@@ -68,7 +69,7 @@ def test_an_embedding_server_lost_mid_ingest_keeps_what_was_stored(
             server.fail_with = 503
 
         with pytest.raises(ModelUnavailable, match=r"failed \(503\)\. The ingest stopped at "
-                                                   r"b\.txt; 1 document before it is stored"):
+                                                   r"b\.txt \(1 of 3 files done\)"):
             pipeline.ingest([corpus], on_file=lose_the_server)
     assert [d.name for d in pipeline.documents()] == ["a.txt"]
 
