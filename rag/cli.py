@@ -159,9 +159,14 @@ def ask(ctx: typer.Context, question: str, docs: DocOption = None,
 
 @app.command()
 def summarize(ctx: typer.Context, docs: Annotated[Optional[list[str]], typer.Argument()] = None,  # noqa: UP045
+              length: Annotated[str, typer.Option(
+                  "--length", "-l", help="short, medium, long, auto (follows the document's "
+                  "length) or a number of sentences.")] = "auto",
+              focus: Annotated[str, typer.Option(
+                  help="Summarize only what the documents say about this.")] = "",
               as_json: JsonFlag = False) -> None:
     """Summarize documents (all of them when none are named), with citations."""
-    response = _pipeline(ctx).summarize(docs)
+    response = _pipeline(ctx).summarize(docs, length=length, focus=focus)
     _print_response(response, as_json)
 
 
@@ -207,11 +212,17 @@ def eval_command(ctx: typer.Context, file: Path,
 def app_command() -> None:
     """Start the web app (Streamlit) in the browser."""
     import subprocess
+    from importlib import resources
 
-    page = Path(__file__).resolve().parent.parent / "app.py"
-    if not page.exists():
-        raise CitechatError(f"The web app is not installed here ({page} is missing).")
-    raise typer.Exit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(page)]))
+    with resources.as_file(resources.files("rag.app") / "page.py") as page:
+        if not page.is_file():
+            raise CitechatError(f"The web app is not installed here ({page} is missing).")
+        raise typer.Exit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(page)]))
+
+
+from rag.api.commands import register  # noqa: E402 - serve, mcp, keys (FastAPI loaded lazily)
+
+register(app)
 
 
 def run() -> None:
