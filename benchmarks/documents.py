@@ -13,12 +13,16 @@ Figures, each with its sample size:
   page prints inside its visible area, before citechat joins lines, moves captions or
   joins pages): the letters of the span are looked up in the pages' letters end to end,
   and the pages each occurrence lies on are its placements. Right: the claimed pages are
-  a placement (ambiguous when the text is printed elsewhere too); wrong: they are not;
-  unknown: the letters are found nowhere (PDFium's glyphs without a Unicode map);
+  a placement (ambiguous when the text is printed elsewhere too); wrong: they are not.
+  Where PDFium's letters hold none of the span's (its glyphs without a Unicode map),
+  pypdf's per-page text is the truth; unknown: found in neither;
 - mid-sentence ends: citations that end where the PDF's sentence does not (neither at
   sentence-final punctuation nor at the end of a paragraph, heading or cell);
 - hyphens: line-end hyphens the reader joined or kept, and how often wordfreq (when
   installed; not a dependency) agrees;
+- sentence splitting: Punkt's sentence ends inside a line beside those of the
+  hand-written rules it replaced, on the PDFs' text and the seeds, the disagreements
+  listed to judge by hand;
 - ingest: seconds to read and to ingest each PDF (the 619-page manual with progress
   bars), with the machine's load average when it was measured.
 
@@ -55,6 +59,7 @@ from rag.types import Document, Pages, pages_of
 PDFS = SHARED / "bench" / "pdf"
 QUESTIONS = ROOT / "benchmarks" / "data" / "pdf-questions.jsonl"
 MANUAL = "DA-619p.pdf"
+SEEDS = ROOT / "rag" / "seeds"
 _ENDS_SENTENCE = re.compile(r"[.!?:;…][\"'”’)\]]*$")
 
 
@@ -73,20 +78,28 @@ def pypdf_pages(path: Path) -> list[str]:
 
 
 class PrintedPages:
-    """The letters each page of a PDF prints (PDFium, inside the page's visible area),
-    end to end, and where each page's begin."""
+    """The letters each page of a PDF prints, end to end, and where each page's begin;
+    `fallback`, another reading of the same pages, answers where these letters hold none
+    of a text's."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, pages: list[str], fallback: PrintedPages | None = None) -> None:
+        pages = [letters(page) for page in pages]
+        self.letters, self.fallback = "".join(pages), fallback
+        self.starts = [sum(len(p) for p in pages[:n]) for n in range(len(pages))]
+
+    @classmethod
+    def of_pdf(cls, data: bytes, fallback: PrintedPages | None = None) -> PrintedPages:
+        """PDFium's characters of each page, inside its visible area (before citechat
+        joins lines, moves captions or joins pages)."""
         pages = []
         with opened(data) as pdf:
             for number in range(len(pdf)):
                 handle = pdf[number]
                 textpage = handle.get_textpage()
-                pages.append(letters(assembly.clean(printed_chars(handle, textpage))))
+                pages.append(assembly.clean(printed_chars(handle, textpage)))
                 textpage.close()
                 handle.close()
-        self.letters = "".join(pages)
-        self.starts = [sum(len(p) for p in pages[:n]) for n in range(len(pages))]
+        return cls(pages, fallback)
 
     def placements(self, text: str) -> set[Pages]:
         """(first, last) pages of each place the text's letters are printed."""
@@ -96,6 +109,8 @@ class PrintedPages:
             found.add((bisect.bisect_right(self.starts, at),
                        bisect.bisect_right(self.starts, at + len(wanted) - 1)))
             at = self.letters.find(wanted, at + 1)
+        if not found and self.fallback is not None:
+            return self.fallback.placements(text)
         return found
 
 
@@ -119,6 +134,52 @@ def sentence_pages(doc: Document, truth: PrintedPages) -> dict:
             if verdict == "wrong":
                 wrong.append(doc.text[start:end][:80])
     return {**verdicts, "wrong_examples": wrong[:5]}
+
+
+# The hand-written rules Punkt replaced (rag/sentences.py before it), as the baseline: a
+# sentence ends at . ! ? … before a capital, a digit or an opening quote, unless the word
+# before is a listed abbreviation or an initial; a line break always ends one.
+_RULE_END = re.compile(r"""(?<=[.!?…])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9\u00C0-\u024F])|\n+""")
+_RULE_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st vs etc e.g i.e u.s u.k u.n no gen col lt sgt rep sen gov "
+    "inc ltd co corp dept jan feb mar apr jun jul aug sep sept oct nov dec fig".split())
+
+
+_LINE_END = re.compile(r"[^\S\n]*(?:\n|\Z)")
+
+
+def rule_ends(text: str) -> set[int]:
+    """Where the old rules end a sentence inside a line (offsets after its last character)."""
+    found, begin = set(), 0
+    for match in _RULE_END.finditer(text):
+        gap = match.group(0)
+        cut = match.start() + len(gap) - len(gap.lstrip("\"'”’)]"))
+        word = (text[begin:cut].split() or [""])[-1].lower().rstrip(".").lstrip("(\"'“‘")
+        initial = len(word) == 1 and word.isalpha()
+        if "\n" in gap or not (word in _RULE_ABBREVIATIONS or initial
+                               or re.fullmatch(r"(?:[a-z]\.)+[a-z]", word)):
+            if "\n" not in gap:
+                found.add(len(text[:cut].rstrip()))
+            begin = match.end()
+    return found
+
+
+def _shown(text: str, ends: set[int]) -> list[str]:
+    return [flat(text[max(0, e - 50):e]) + " ‖ " + flat(text[e:e + 30]) for e in sorted(ends)]
+
+
+def splitting(texts: dict[str, str]) -> dict:
+    """Punkt (rag/sentences.py) beside the rules it replaced: sentence ends inside a line
+    (line breaks end a sentence for both), where they agree and where only one ends one,
+    with examples of each kind of disagreement to judge by hand."""
+    figures = {}
+    for name, text in texts.items():
+        punkt = {end for _, end in sentence_spans(text) if not _LINE_END.match(text, end)}
+        rules = rule_ends(text)
+        figures[name] = {"punkt": len(punkt), "rules": len(rules), "both": len(punkt & rules),
+                         "punkt_only": _shown(text, punkt - rules),
+                         "rules_only": _shown(text, rules - punkt)}
+    return figures
 
 
 def ends_mid_sentence(text: str, end: int) -> bool:
@@ -167,7 +228,8 @@ def read_all(files: list[Path]) -> tuple[dict, dict, dict, dict]:
         ours[path.name] = documents.read(path.name, path.read_bytes()).document
         seconds[path.name] = round(time.perf_counter() - started, 2)
         baseline[path.name] = pypdf_pages(path)
-        printed[path.name] = PrintedPages(path.read_bytes())
+        printed[path.name] = PrintedPages.of_pdf(path.read_bytes(),
+                                                 PrintedPages(baseline[path.name]))
     assembly.Vocabulary = hyphens.Vocabulary  # type: ignore[misc]
     return ours, seconds, baseline, printed
 
@@ -250,6 +312,8 @@ def run(quick: bool) -> dict:
         figures = evaluate(questions, ours, theirs, read, baseline, printed)
     figures["sentence_pages"] = {p.name: sentence_pages(read[p.name], printed[p.name])
                                  for p in files}
+    seeds = {p.name: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
+    figures["splitting"] = splitting({**{p.name: read[p.name].text for p in files}, **seeds})
     figures["hyphens"] = hyphen_agreement(RecordingVocabulary.decisions)
     figures["read_seconds"] = read_seconds
     figures["pages"] = {p.name: len(read[p.name].pages) for p in files}
@@ -297,13 +361,22 @@ def section(r: dict) -> str:
             f"| citations on the pages their characters are printed on "
             f"| {cited - wrong - f.get('citation_pages_unknown', 0)}/{cited} "
             f"({f.get('citation_pages_ambiguous', 0)} printed on other pages too; "
-            f"{f.get('citation_pages_unknown', 0)} not found in PDFium's page text), "
+            f"{f.get('citation_pages_unknown', 0)} found in neither PDFium's nor pypdf's "
+            "page text), "
             f"{wrong} wrong | – | {'met' if wrong == 0 else '**missed**'} |",
             f"| citations ending mid-sentence | {f['mid_sentence_ends']}/{cited} | – "
             f"| {'met' if f['mid_sentence_ends'] == 0 else '**missed**'} |", "",
             f"Every sentence of the PDFs checked like a citation: {sentences['right']} right, "
             f"{sentences['ambiguous']} right but printed on other pages too, "
             f"{sentences['wrong']} wrong, {sentences['unknown']} not found, of {placed}.", ""]
+    if "splitting" in f:
+        split = {k: sum(v[k] if isinstance(v[k], int) else len(v[k])
+                        for v in f["splitting"].values())
+                 for k in ("punkt", "rules", "both", "punkt_only", "rules_only")}
+        rows += [f"Sentence ends inside a line, over the PDFs and the seeds: Punkt "
+                 f"{split['punkt']:,}, the rules it replaced {split['rules']:,}, both "
+                 f"{split['both']:,}; only Punkt {split['punkt_only']}, only the rules "
+                 f"{split['rules_only']} (judged in docs/documents.md).", ""]
     misses = ", ".join(f"{m['id']} (rank {m['rank'] or '> 50'})" for m in f["missed_in_passages"])
     rows += [f"Gold quotes not in the passages, with the rank of the first passage holding "
              f"them: {misses or 'none'}.", "", *_ingest_rows(f), ""]
