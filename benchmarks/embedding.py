@@ -22,11 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import interleaved, median, squad_paragraphs
-from rag.embedding import MAX_TOKENS, OnnxEmbedder, _model_files
+from rag.embedding import MAX_TOKENS, TOKENIZER, OnnxEmbedder, _model_path
 from rag.sentences import sentence_spans
 
 CHROMA_FILES = ("config.json", "special_tokens_map.json", "tokenizer_config.json",
                 "tokenizer.json", "vocab.txt")
+
+
+def _model_files() -> tuple[str, str]:
+    """The int8 model's and citechat's tokenizer's paths, as files on disk."""
+    return _model_path(), str(TOKENIZER)
 
 
 def _sentences() -> list[str]:
