@@ -29,11 +29,6 @@ CHROMA_FILES = ("config.json", "special_tokens_map.json", "tokenizer_config.json
                 "tokenizer.json", "vocab.txt")
 
 
-def _model_files() -> tuple[str, str]:
-    """The int8 model's and citechat's tokenizer's paths, as files on disk."""
-    return _model_path(), str(TOKENIZER)
-
-
 def _sentences() -> list[str]:
     return [p[s:e] for p in squad_paragraphs() for s, e in sentence_spans(p)]
 
