@@ -26,9 +26,10 @@ _PREFIX = re.compile(r"^(?:\s*>)*\s*(?:[-*+•‣◦▪]\s+|\(?\d{1,3}[.)]\s+)?(
                      r"\s*:\s+|(\*\*|__)[^*\n]{1,200}?:\2\s+|[\w.-]{1,150}\.[A-Za-z]{2,4}:\s+)?")
 _EMPHASIS = re.compile(r"\*\*|__|`+|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 _LINK = re.compile(r"\[([^\]\n]*[^\]\d\s,\-–—][^\]\n]*)\]\([^)\s]*\)")  # [text](url) -> text
-# a marker run followed by a capitalised word starts a new sentence
+# a marker run (and a quotation it closes: “… [1]”) followed by a capitalised word starts a
+# new sentence
 _MARKER_THEN_CAPITAL = re.compile(
-    rf"((?:{MARKER.pattern}[^\S\n]*)+)(?=(?:\*\*|__)\w|[*_]?[\"'“‘(]?[A-Z])")
+    rf"((?:{MARKER.pattern}[^\S\n]*)+(?:[”\"’'][^\S\n]*)?)(?=(?:\*\*|__)\w|[*_]?[\"'“‘(]?[A-Z])")
 _ENDED = re.compile(rf"(?:[.!?…:;][\"'”’)\]*_]*|{MARKER.pattern})\s*$")  # closes a sentence
 _CONTINUES = re.compile(r"\s*[a-z]")
 _QUOTES = {'"': '"', "“": "”", "‘": "’", "«": "»", "'": "'"}

@@ -23,6 +23,7 @@ from functools import lru_cache
 _QUOTE_CLOSED = re.compile(r"[.!?…][\"'”’]$")
 _CONTINUES = re.compile(r"[a-z]")
 _NEVER_STARTS = re.compile(r"[\"'”’]?[,;:)\]}]")
+_LINE = re.compile(r"[^\n]+")
 
 
 @lru_cache(maxsize=1)
@@ -58,11 +59,16 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     part = text[start:end]
     spans: list[tuple[int, int]] = []
     for s, e in _tokenizer().span_tokenize(part):
-        span = _trimmed(text, start + s, start + e)
-        if span is None:
-            continue
-        if spans and _continues(text, spans[-1], span):
-            spans[-1] = (spans[-1][0], span[1])
-        else:
-            spans.append(span)
+        for span in _lines(text, start + s, start + e):
+            if spans and _continues(text, spans[-1], span):
+                spans[-1] = (spans[-1][0], span[1])
+            else:
+                spans.append(span)
     return spans
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The trimmed pieces of `text[start:end]` between line breaks: Punkt keeps a lone
+    "…" on the next line with the sentence before it."""
+    pieces = (_trimmed(text, m.start(), m.end()) for m in _LINE.finditer(text, start, end))
+    return [piece for piece in pieces if piece is not None]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from benchmarks import claims as labelled
@@ -125,6 +125,8 @@ _HEADINGS = ["### {t}", "## {t}", "**{t}**", "**{t}:**", "{t}", "# {t}\n\n"]
 @given(st.lists(st.tuples(st.sampled_from(_SEED_SENTENCES), st.sampled_from(_WRAPS)),
                 min_size=1, max_size=6),
        st.sampled_from(_HEADINGS), st.sampled_from([" ", "\n", "\n\n"]))
+@example([(_SEED_SENTENCES[0], "“{s} [{n}]”"), (_SEED_SENTENCES[0], "**doc.txt**: {s} [{n}]")],
+         "### {t}", " ")  # a label after a quotation its marker closes, on the same line
 def test_verbatim_sentences_are_supported_in_any_markup(picked, heading, joint) -> None:
     """Whatever markup wraps them, verbatim sentences citing their own spans are claims
     that are supported, and the heading above them is no claim at all."""

@@ -35,6 +35,8 @@ def sentences(text: str) -> list[str]:
     ("Russia and West Continue to Talk\nBy Anna Smith\n\nThe talks began.",
      ["Russia and West Continue to Talk", "By Anna Smith", "The talks began."]),
     ("  Leading space. Trailing space.  \n", ["Leading space.", "Trailing space."]),
+    # an ellipsis alone on the next line (a web page's "read more") is not the sentence's end
+    ("The views are the author's own.\n\n…", ["The views are the author's own.", "…"]),
     ("", []),
     (" \n\n ", []),
 ])
