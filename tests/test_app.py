@@ -143,7 +143,9 @@ def test_source_selection_limits_the_answer(data_dir: Path) -> None:
     assert any(f"Sources: {RUSI}" in plain(c.value) for c in app.caption)
 
 
-def test_chat_survives_a_rerun_and_a_new_session(data_dir: Path) -> None:
+def test_chat_survives_a_rerun_and_a_new_session_in_shared_mode(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITECHAT_SHARED_CHATS", "true")
     app = ask(started(), GENEVA_QUESTION)
     app.run()
     assert "Sherman" in assistant_texts(app)[-1] and sources(app)
@@ -152,6 +154,14 @@ def test_chat_survives_a_rerun_and_a_new_session(data_dir: Path) -> None:
     again.button(key=f"chat:{ChatStore(data_dir / 'chats.sqlite3').chats()[0].id}").click()
     again.run()
     assert "Sherman" in assistant_texts(again)[-1] and sources(again)
+
+
+def test_another_browser_does_not_see_the_chat(data_dir: Path) -> None:
+    app = ask(started(), GENEVA_QUESTION)
+    (saved,) = ChatStore(data_dir / "chats.sqlite3").chats()
+    assert app.button(key=f"chat:{saved.id}")
+    other = started()  # no cookie of the first: another browser
+    assert not [b for b in other.button if b.key and b.key.startswith("chat:")]
 
 
 def test_new_and_deleted_chats(data_dir: Path) -> None:
