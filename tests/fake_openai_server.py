@@ -7,7 +7,8 @@ base64 as asked) and GET /v1/models; any other path is a 404. Chat replies come 
 queue (`enqueue`), else from a `responder` that sees the request's messages, else the
 refusal sentence. `fail_with` scripts an HTTP error status, `delay` a slow reply,
 `stall` a pause in the middle of a streamed one and `pace` a pause after every streamed
-word (a slow model). Every request body is kept in `requests`.
+word (a slow model). Every request body is kept in `requests`,
+every Authorization header in `authorizations`.
 
 It answers only on loopback, checks no API key, and knows nothing of tools, images or
 token counts.
@@ -59,6 +60,7 @@ class FakeOpenAIServer:
         self.pace = pace  # seconds after each streamed word
         self.replies: deque[str] = deque()
         self.requests: list[dict[str, Any]] = []  # JSON bodies received, in order
+        self.authorizations: list[str] = []  # the Authorization header of each request
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -98,14 +100,18 @@ class FakeOpenAIServer:
                 pass
 
             def do_GET(self) -> None:
+                fake.authorizations.append(self.headers.get("Authorization", ""))
                 if self.path.rstrip("/") != "/v1/models":
                     return _send_json(self, 404, _error("Not found."))
+                if fake.fail_with:
+                    return _send_json(self, fake.fail_with, _error("Scripted failure."))
                 _send_json(self, 200, {"object": "list",
                                        "data": [{"id": "fake", "object": "model"}]})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                fake.authorizations.append(self.headers.get("Authorization", ""))
                 if self.path.rstrip("/") not in ("/v1/chat/completions", "/v1/embeddings"):
                     return _send_json(self, 404, _error("Not found."))
                 fake.requests.append(body)

@@ -252,3 +252,29 @@ def test_chat_deleted_elsewhere_while_answering_keeps_the_reply(
     messages = chats.load(saved.id).messages
     assert [m.role for m in messages] == ["user", "assistant"]
     assert messages[0].content == GENEVA_QUESTION and "Sherman" in messages[1].content
+
+
+def signed_in(sub: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.user = {"is_logged_in": True, "sub": sub, "iss": "https://idp.test",
+                "email": f"{sub}@example.org"}
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def chat_buttons(app: AppTest) -> list[str]:
+    return [b.key for b in app.button if b.key and b.key.startswith("chat:")]
+
+
+def test_signed_in_users_own_their_chats_in_any_browser(data_dir: Path) -> None:
+    alice = ask(signed_in("alice"), GENEVA_QUESTION)
+    assert any("Signed in as alice@example.org" in plain(c.value) for c in alice.sidebar.caption)
+    assert app_button_keys(alice) >= {"logout"}
+    again = signed_in("alice")  # another session, another browser: the same chats
+    assert chat_buttons(again) == chat_buttons(alice) != []
+    assert chat_buttons(signed_in("bob")) == []
+
+
+def app_button_keys(app: AppTest) -> set[str]:
+    return {b.key for b in app.button if b.key}

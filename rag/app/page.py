@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from rag.app import identity
+from rag.app import identity, model_settings
 from rag.app.worker import Replies, Reply, request
 from rag.chats import FILENAME, UNTITLED, Chat, ChatStore, Message, export_markdown
 from rag.config import Settings, load_settings
@@ -48,12 +48,69 @@ def shared_pipeline(key: str, _settings: Settings) -> Pipeline:
 
 
 @st.cache_resource(show_spinner=False)
-def session_pipeline(key: str, engine: str, k: int, _settings: Settings) -> Pipeline:
-    """The shared embedder and store with the sidebar's engine and k; the engine (a model
-    client) is built once per choice."""
+def session_pipeline(key: str, engine: str, k: int, model: str, _settings: Settings) -> Pipeline:
+    """The shared embedder and store with the sidebar's engine, k and model settings
+    (`model`: their fingerprint); the engine (a model client) is built once per choice."""
     base = shared_pipeline(key, _settings)
     chosen = _settings.model_copy(update={"engine": engine, "k": k})
     return Pipeline(chosen, base.embedder, base.store)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def listed_models(base_url: str | None, key_fingerprint: str, _key: str | None) -> list[str]:
+    """The server's models, asked again after 30 s; [] when it does not answer."""
+    try:
+        return model_settings.listed_models(base_url, _key)
+    except CitechatError:
+        return []
+
+
+def save_model(data_dir: Path) -> None:
+    """The Save button's callback: keeps the fields, then empties the key's."""
+    state = st.session_state
+    try:
+        model_settings.save_choice(data_dir, state.model_url,
+                                   state.get("model_pick") or state.get("model_typed", ""))
+        if state.model_key.strip():
+            model_settings.save_key(data_dir, state.model_key)
+        state.model_note = ("success", "Saved.")
+        state.model_key = ""
+    except CitechatError as exc:
+        state.model_note = ("error", str(exc))
+
+
+def sidebar_model(settings: Settings) -> Settings:
+    """The generative model's base URL, model and key (rag/app/model_settings.py), with
+    Test connection; returns the settings with them applied."""
+    applied = model_settings.applied(settings)
+    with st.expander("Model server", icon=":material/tune:"):
+        st.text_input("Base URL", value=applied.openai_base_url or "", key="model_url",
+                      placeholder="https://api.openai.com/v1")
+        saved = model_settings.saved_key(settings.data_dir) is not None
+        st.text_input("API key", type="password", key="model_key",
+                      placeholder="Saved (type to replace)" if saved else "None saved")
+        key = applied.openai_api_key
+        models = listed_models(applied.openai_base_url, model_settings.fingerprint(applied), key)
+        if models:
+            options = models if applied.openai_model in models else [applied.openai_model, *models]
+            st.selectbox("Model", options, index=options.index(applied.openai_model),
+                         key="model_pick")
+        else:
+            st.text_input("Model", value=applied.openai_model, key="model_typed")
+        left, right = st.columns(2)
+        left.button("Save", key="model_save", icon=":material/save:",
+                    on_click=save_model, args=(settings.data_dir,))
+        if right.button("Test connection", key="model_test", icon=":material/lan:"):
+            state = st.session_state  # what the fields hold now, saved or not
+            try:
+                st.session_state.model_note = ("success", model_settings.check_connection(
+                    model_settings.checked_url(state.model_url), state.model_key.strip() or key,
+                    state.get("model_pick") or state.get("model_typed", "")))
+            except CitechatError as exc:
+                st.session_state.model_note = ("error", str(exc))
+        if note := st.session_state.pop("model_note", None):
+            (st.success if note[0] == "success" else st.error)(note[1])
+    return applied
 
 
 def ingest_seeds(pipeline: Pipeline) -> None:
@@ -276,7 +333,15 @@ def chat_owner(settings: Settings) -> str:
     try:
         user = st.user.to_dict()
     except Exception:  # login not configured (or broken): no user
-        user = None
+        user = {}
+    if "is_logged_in" in user:  # an [auth] section in .streamlit/secrets.toml
+        if user["is_logged_in"]:
+            who = user.get("email") or user.get("name") or "you"
+            st.caption(f":material/person: Signed in as {escape_markdown(str(who))}")
+            st.button("Log out", key="logout", on_click=st.logout, icon=":material/logout:")
+        else:
+            st.button("Log in", key="login", on_click=st.login, icon=":material/login:",
+                      help="Your chats follow you from browser to browser")
     return identity.owner(settings.shared_chats, user, browser)
 
 
@@ -301,7 +366,8 @@ def main() -> None:
         engine = st.selectbox("Engine", ["extractive", "openai"], key="engine",
                               index=0 if settings.engine == "extractive" else 1)
         k = st.slider("Passages to retrieve (k)", 1, max(20, settings.k), settings.k, key="k")
-        pipeline = session_pipeline(key, engine, k, settings)
+        chosen = sidebar_model(settings) if engine == "openai" else settings
+        pipeline = session_pipeline(key, engine, k, model_settings.fingerprint(chosen), chosen)
         st.caption(f":material/bolt: {escape_markdown(engine_status(pipeline.settings))}")
         scope = sidebar_documents(pipeline)
         owner = chat_owner(settings)
