@@ -278,3 +278,17 @@ def test_signed_in_users_own_their_chats_in_any_browser(data_dir: Path) -> None:
 
 def app_button_keys(app: AppTest) -> set[str]:
     return {b.key for b in app.button if b.key}
+
+
+def test_a_question_left_without_reply_shows_why_and_retry_answers_it(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITECHAT_SHARED_CHATS", "true")  # the chat below is the shared space's
+    chats = ChatStore(data_dir / "chats.sqlite3")
+    chat_id = chats.create()
+    chats.append(chat_id, "user", GENEVA_QUESTION)  # the app stopped before its reply was saved
+    app = started()
+    app.button(key=f"chat:{chat_id}").click().run()
+    assert any("has no reply" in e.value for e in app.error)
+    app.button(key="retry_reply").click().run()
+    assert not app.exception and "Sherman" in assistant_texts(app)[-1]
+    assert [m.role for m in chats.load(chat_id).messages] == ["user", "assistant"]

@@ -108,8 +108,10 @@ def test_a_streaming_reply_survives_stop_a_new_question_and_a_reload(app: App) -
             new_chat(page)
             ask(page, "Reloaded: who represented the United States?")
             streaming(page)
-            page.reload()
-            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)
+            page.reload()  # the same chat reopens, its reply still streaming or saved
+            page.get_by_test_id("stChatMessage").filter(has_text="Reloaded:").wait_for(
+                timeout=WAIT_MS)
+            page.get_by_text("end.").wait_for(timeout=WAIT_MS)
             # the same browser after the reload: its four chats are still its own
             listed = page.get_by_test_id("stSidebar").get_by_test_id("stBaseButton-tertiary")
             expect(listed).to_have_count(4, timeout=WAIT_MS)

@@ -359,6 +359,8 @@ def main() -> None:
         st.error(str(exc))
         st.stop()
     registry = reply_registry(str(settings.data_dir / FILENAME))
+    if "chat_id" not in st.session_state and st.query_params.get("chat", "").isdigit():
+        st.session_state.chat_id = int(st.query_params["chat"])  # a reload: the same chat
     # looked up before the chat is loaded: a reply saved in between is then in the chat
     reply = registry.in_chat(st.session_state.get("chat_id", 0))
     with st.sidebar:
@@ -372,6 +374,10 @@ def main() -> None:
         scope = sidebar_documents(pipeline)
         owner = chat_owner(settings)
         chat = sidebar_chats(registry.chats, owner)
+    if chat.id:  # the open chat in the URL, so that a reload reopens it (if yours)
+        st.query_params["chat"] = str(chat.id)
+    else:
+        st.query_params.pop("chat", None)
     st.caption("Answers quote your documents; open a citation to see the exact passage.")
     for message in chat.messages:
         show_message(pipeline, message)
