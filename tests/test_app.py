@@ -61,7 +61,7 @@ def documents(app: AppTest) -> dict[str, int]:
 def sources(app: AppTest) -> list[tuple[str, int, int, str]]:
     """(doc, start, end, highlighted text) of each citation shown."""
     found = []
-    for expander in app.expander:
+    for expander in app.main.expander:  # the sources (the sidebar has the model's)
         doc, start, end = re.fullmatch(r"(.+), characters (\d+)–(\d+)",
                                        plain(expander.caption[0].value)).groups()
         mark = re.search(r"<mark>(.*?)</mark>", expander.get("html")[0].proto.body, re.S)
@@ -228,7 +228,7 @@ def test_unreachable_model_is_one_clear_error(data_dir: Path,
         monkeypatch.setenv("CITECHAT_ENGINE", "openai")
         monkeypatch.setenv("CITECHAT_OPENAI_BASE_URL", server.base_url)
         app = ask(started(), GENEVA_QUESTION)
-    assert app.chat_message[-1].error and not app.expander
+    assert app.chat_message[-1].error and not app.main.expander
 
 
 def test_chat_deleted_elsewhere_while_answering_keeps_the_reply(
