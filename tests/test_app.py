@@ -160,8 +160,12 @@ def test_another_browser_does_not_see_the_chat(data_dir: Path) -> None:
     app = ask(started(), GENEVA_QUESTION)
     (saved,) = ChatStore(data_dir / "chats.sqlite3").chats()
     assert app.button(key=f"chat:{saved.id}")
-    other = started()  # no cookie of the first: another browser
+    other = AppTest.from_file(APP, default_timeout=120)  # no cookie of the first's
+    other.query_params["chat"] = str(saved.id)  # even with the chat's address
+    other.run()
+    assert not other.exception
     assert not [b for b in other.button if b.key and b.key.startswith("chat:")]
+    assert not assistant_texts(other) and not other.chat_message
 
 
 def test_new_and_deleted_chats(data_dir: Path) -> None:

@@ -378,20 +378,29 @@ def main() -> None:
         st.query_params["chat"] = str(chat.id)
     else:
         st.query_params.pop("chat", None)
+    # still the chat asked in (not a new one; it may be gone meanwhile), and yours
+    reply = reply if reply and (reply.key[0], reply.owner) == (
+        st.session_state.get("chat_id"), owner) else None
+    chat_area(registry, pipeline, chat, owner, scope, reply)
+
+
+def chat_area(registry: Replies, pipeline: Pipeline, chat: Chat, owner: str,
+              scope: list[str] | None, reply: Reply | None) -> None:
+    """The open chat, its reply in progress or a Retry, and the chat box (disabled while
+    a reply is made; a summary asked for meanwhile waits for it)."""
     st.caption("Answers quote your documents; open a citation to see the exact passage.")
     for message in chat.messages:
         show_message(pipeline, message)
-    # still the chat asked in (not a new one), though it may be gone: the reply lives on
-    reply = reply if reply and reply.key[0] == st.session_state.get("chat_id") else None
-    pending = st.session_state.pop("pending", None)
+    pending = None if reply else st.session_state.pop("pending", None)
     question = st.chat_input("Ask about your documents", key="question",
                              disabled=reply is not None)
     if reply:
-        follow(reply)
+        follow(reply)  # until it is saved; then the page reruns
     last = chat.messages[-1] if chat.messages else None
     if last and last.role == "user":
         st.error(UNANSWERED)
-    if last and (last.role == "user" or last.response.get("error") or last.response.get("stopped")):
+    if last and (last.role == "user" or (last.response or {}).get("error")
+                 or (last.response or {}).get("stopped")):
         offer_retry(registry, pipeline, chat, owner)
     if pending is not None:
         what = ", ".join(pending) if pending else "all documents"
@@ -403,6 +412,5 @@ def main() -> None:
         asked = request(scope, summary=False)
         st.session_state.chat_id = registry.ask(pipeline, chat, owner, question, asked)
         st.rerun()
-
 
 main()
