@@ -2,9 +2,12 @@
 
 A chat is a titled list of messages; an assistant message keeps the full response
 (answer, citations, passages, scope) as JSON, so a reloaded chat shows the same sources.
-`export_markdown` turns a chat into Markdown with each citation as a footnote quoting
-its span, with the document's title and the pages it is printed on. It does not answer
-anything and knows nothing of Streamlit.
+Each chat has an owner (a signed-in user, a browser's id, or "" for the shared space
+every visitor sees in shared mode, and chats saved before owners existed); listing,
+opening and deleting take the owner asking, and `None` (every owner) is for tests and
+tools. `export_markdown` turns a chat into Markdown with each citation as a footnote
+quoting its span, with the document's title and the pages it is printed on. It does not
+answer anything and knows nothing of Streamlit or of who is signed in.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,13 +29,16 @@ UNTITLED = "New chat"
 TITLE_CHARS = 60
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS chats (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, created REAL NOT NULL);
+    id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, created REAL NOT NULL,
+    owner TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
     role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
     content TEXT NOT NULL, response TEXT, created REAL NOT NULL);
 """
+# a store made before chats had owners gets the column, its chats in the shared space
+ADD_OWNER = "ALTER TABLE chats ADD COLUMN owner TEXT NOT NULL DEFAULT ''"
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -40,7 +46,9 @@ _MARKER = re.compile(r"\[(\d+)\]")
 class Message:
     role: str  # "user" or "assistant"
     content: str
-    response: dict[str, Any] | None = None  # Response.to_dict() plus "scope"
+    # assistant: Response.to_dict() plus "scope" (or "error" / "stopped");
+    # user: what was asked for ("docs", "summary", "length"), so that Retry can redo it
+    response: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,10 @@ class ChatStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(chats)")}
+            if "owner" not in columns:
+                with suppress(sqlite3.OperationalError):  # another process added it meanwhile
+                    db.execute(ADD_OWNER)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -69,21 +81,23 @@ class ChatStore:
         finally:
             db.close()
 
-    def create(self, title: str = UNTITLED) -> int:
+    def create(self, title: str = UNTITLED, owner: str = "") -> int:
         with self._connect() as db:
-            return int(db.execute("INSERT INTO chats (title, created) VALUES (?, ?)",
-                                  (title, time.time())).lastrowid)
+            return int(db.execute("INSERT INTO chats (title, created, owner) VALUES (?, ?, ?)",
+                                  (title, time.time(), owner)).lastrowid)
 
-    def chats(self) -> list[Chat]:
-        """Every chat, newest first, without its messages."""
+    def chats(self, owner: str | None = None) -> list[Chat]:
+        """`owner`'s chats (every chat for None), newest first, without their messages."""
         with self._connect() as db:
-            rows = db.execute("SELECT id, title, created FROM chats ORDER BY created DESC, id DESC")
+            rows = db.execute("SELECT id, title, created FROM chats WHERE ? IS NULL OR owner = ? "
+                              "ORDER BY created DESC, id DESC", (owner, owner))
             return [Chat(*row) for row in rows]
 
-    def load(self, chat_id: int) -> Chat | None:
+    def load(self, chat_id: int, owner: str | None = None) -> Chat | None:
+        """The chat with its messages; None when it is gone or not `owner`'s."""
         with self._connect() as db:
-            row = db.execute("SELECT id, title, created FROM chats WHERE id = ?",
-                             (chat_id,)).fetchone()
+            row = db.execute("SELECT id, title, created FROM chats WHERE id = ? "
+                             "AND (? IS NULL OR owner = ?)", (chat_id, owner, owner)).fetchone()
             if row is None:
                 return None
             rows = db.execute("SELECT role, content, response FROM messages WHERE chat_id = ? "
@@ -111,9 +125,18 @@ class ChatStore:
                            (_title(content), chat_id, UNTITLED))
         return bool(added)
 
-    def delete(self, chat_id: int) -> None:
+    def drop_last_reply(self, chat_id: int) -> None:
+        """Removes the chat's last message if it is a reply (a stopped or failed one, about
+        to be retried); a question is never removed."""
         with self._connect() as db:
-            db.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
+            db.execute("DELETE FROM messages WHERE id = (SELECT MAX(id) FROM messages "
+                       "WHERE chat_id = ?) AND role = 'assistant'", (chat_id,))
+
+    def delete(self, chat_id: int, owner: str | None = None) -> bool:
+        """Deletes the chat if it is `owner`'s (any chat for None); True if it did."""
+        with self._connect() as db:
+            return bool(db.execute("DELETE FROM chats WHERE id = ? AND (? IS NULL OR owner = ?)",
+                                   (chat_id, owner, owner)).rowcount)
 
 
 def _title(text: str) -> str:

@@ -5,8 +5,10 @@ Serves POST /v1/chat/completions (a JSON `chat.completion`, or server-sent
 POST /v1/embeddings (bag-of-words vectors: texts sharing words come out close; floats or
 base64 as asked) and GET /v1/models; any other path is a 404. Chat replies come from a
 queue (`enqueue`), else from a `responder` that sees the request's messages, else the
-refusal sentence. `fail_with` scripts an HTTP error status, `delay` a slow reply and
-`stall` a pause in the middle of a streamed one. Every request body is kept in `requests`.
+refusal sentence. `fail_with` scripts an HTTP error status, `delay` a slow reply,
+`stall` a pause in the middle of a streamed one and `pace` a pause after every streamed
+word (a slow model). Every request body is kept in `requests`,
+every Authorization header in `authorizations`.
 
 It answers only on loopback, checks no API key, and knows nothing of tools, images or
 token counts.
@@ -50,13 +52,15 @@ def bag_of_words(texts: Sequence[str]) -> np.ndarray:
 
 class FakeOpenAIServer:
     def __init__(self, responder: Responder | None = None, *, fail_with: int | None = None,
-                 delay: float = 0.0, stall: float = 0.0) -> None:
+                 delay: float = 0.0, stall: float = 0.0, pace: float = 0.0) -> None:
         self.responder = responder
         self.fail_with = fail_with  # HTTP status every request gets, e.g. 401, 429, 500
         self.delay = delay  # seconds before any reply
         self.stall = stall  # seconds between the first streamed word and the rest
+        self.pace = pace  # seconds after each streamed word
         self.replies: deque[str] = deque()
         self.requests: list[dict[str, Any]] = []  # JSON bodies received, in order
+        self.authorizations: list[str] = []  # the Authorization header of each request
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -96,14 +100,18 @@ class FakeOpenAIServer:
                 pass
 
             def do_GET(self) -> None:
+                fake.authorizations.append(self.headers.get("Authorization", ""))
                 if self.path.rstrip("/") != "/v1/models":
                     return _send_json(self, 404, _error("Not found."))
+                if fake.fail_with:
+                    return _send_json(self, fake.fail_with, _error("Scripted failure."))
                 _send_json(self, 200, {"object": "list",
                                        "data": [{"id": "fake", "object": "model"}]})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                fake.authorizations.append(self.headers.get("Authorization", ""))
                 if self.path.rstrip("/") not in ("/v1/chat/completions", "/v1/embeddings"):
                     return _send_json(self, 404, _error("Not found."))
                 fake.requests.append(body)
@@ -115,7 +123,7 @@ class FakeOpenAIServer:
                 text = fake.reply_for(body.get("messages", []))
                 model = body.get("model", "fake")
                 if body.get("stream"):
-                    _send_events(self, model, text, fake.stall)
+                    _send_events(self, model, text, fake.stall, fake.pace)
                 else:
                     _send_json(self, 200, _completion(model, text))
 
@@ -140,7 +148,8 @@ def _send_json(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any
     handler.wfile.write(data)
 
 
-def _send_events(handler: BaseHTTPRequestHandler, model: str, text: str, stall: float) -> None:
+def _send_events(handler: BaseHTTPRequestHandler, model: str, text: str, stall: float,
+                 pace: float = 0.0) -> None:
     """Server-sent events, one word (with its following space) per chunk. No Content-Length:
     the HTTP/1.0 connection closing ends the body."""
     handler.send_response(200)
@@ -150,8 +159,8 @@ def _send_events(handler: BaseHTTPRequestHandler, model: str, text: str, stall: 
     for i, piece in enumerate([*pieces, None]):
         handler.wfile.write(f"data: {json.dumps(_chunk(model, piece))}\n\n".encode())
         handler.wfile.flush()
-        if i == 0:
-            time.sleep(stall)
+        time.sleep(stall if i == 0 else 0.0)
+        time.sleep(pace)
     handler.wfile.write(b"data: [DONE]\n\n")
     handler.wfile.flush()
 

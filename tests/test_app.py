@@ -61,7 +61,7 @@ def documents(app: AppTest) -> dict[str, int]:
 def sources(app: AppTest) -> list[tuple[str, int, int, str]]:
     """(doc, start, end, highlighted text) of each citation shown."""
     found = []
-    for expander in app.expander:
+    for expander in app.main.expander:  # the sources (the sidebar has the model's)
         doc, start, end = re.fullmatch(r"(.+), characters (\d+)–(\d+)",
                                        plain(expander.caption[0].value)).groups()
         mark = re.search(r"<mark>(.*?)</mark>", expander.get("html")[0].proto.body, re.S)
@@ -143,7 +143,9 @@ def test_source_selection_limits_the_answer(data_dir: Path) -> None:
     assert any(f"Sources: {RUSI}" in plain(c.value) for c in app.caption)
 
 
-def test_chat_survives_a_rerun_and_a_new_session(data_dir: Path) -> None:
+def test_chat_survives_a_rerun_and_a_new_session_in_shared_mode(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITECHAT_SHARED_CHATS", "true")
     app = ask(started(), GENEVA_QUESTION)
     app.run()
     assert "Sherman" in assistant_texts(app)[-1] and sources(app)
@@ -152,6 +154,18 @@ def test_chat_survives_a_rerun_and_a_new_session(data_dir: Path) -> None:
     again.button(key=f"chat:{ChatStore(data_dir / 'chats.sqlite3').chats()[0].id}").click()
     again.run()
     assert "Sherman" in assistant_texts(again)[-1] and sources(again)
+
+
+def test_another_browser_does_not_see_the_chat(data_dir: Path) -> None:
+    app = ask(started(), GENEVA_QUESTION)
+    (saved,) = ChatStore(data_dir / "chats.sqlite3").chats()
+    assert app.button(key=f"chat:{saved.id}")
+    other = AppTest.from_file(APP, default_timeout=120)  # no cookie of the first's
+    other.query_params["chat"] = str(saved.id)  # even with the chat's address
+    other.run()
+    assert not other.exception
+    assert not [b for b in other.button if b.key and b.key.startswith("chat:")]
+    assert not assistant_texts(other) and not other.chat_message
 
 
 def test_new_and_deleted_chats(data_dir: Path) -> None:
@@ -218,7 +232,7 @@ def test_unreachable_model_is_one_clear_error(data_dir: Path,
         monkeypatch.setenv("CITECHAT_ENGINE", "openai")
         monkeypatch.setenv("CITECHAT_OPENAI_BASE_URL", server.base_url)
         app = ask(started(), GENEVA_QUESTION)
-    assert app.chat_message[-1].error and not app.expander
+    assert app.chat_message[-1].error and not app.main.expander
 
 
 def test_chat_deleted_elsewhere_while_answering_keeps_the_reply(
@@ -242,3 +256,43 @@ def test_chat_deleted_elsewhere_while_answering_keeps_the_reply(
     messages = chats.load(saved.id).messages
     assert [m.role for m in messages] == ["user", "assistant"]
     assert messages[0].content == GENEVA_QUESTION and "Sherman" in messages[1].content
+
+
+def signed_in(sub: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.user = {"is_logged_in": True, "sub": sub, "iss": "https://idp.test",
+                "email": f"{sub}@example.org"}
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def chat_buttons(app: AppTest) -> list[str]:
+    return [b.key for b in app.button if b.key and b.key.startswith("chat:")]
+
+
+def test_signed_in_users_own_their_chats_in_any_browser(data_dir: Path) -> None:
+    alice = ask(signed_in("alice"), GENEVA_QUESTION)
+    assert any("Signed in as alice@example.org" in plain(c.value) for c in alice.sidebar.caption)
+    assert app_button_keys(alice) >= {"logout"}
+    again = signed_in("alice")  # another session, another browser: the same chats
+    assert chat_buttons(again) == chat_buttons(alice) != []
+    assert chat_buttons(signed_in("bob")) == []
+
+
+def app_button_keys(app: AppTest) -> set[str]:
+    return {b.key for b in app.button if b.key}
+
+
+def test_a_question_left_without_reply_shows_why_and_retry_answers_it(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITECHAT_SHARED_CHATS", "true")  # the chat below is the shared space's
+    chats = ChatStore(data_dir / "chats.sqlite3")
+    chat_id = chats.create()
+    chats.append(chat_id, "user", GENEVA_QUESTION)  # the app stopped before its reply was saved
+    app = started()
+    app.button(key=f"chat:{chat_id}").click().run()
+    assert any("has no reply" in e.value for e in app.error)
+    app.button(key="retry_reply").click().run()
+    assert not app.exception and "Sherman" in assistant_texts(app)[-1]
+    assert [m.role for m in chats.load(chat_id).messages] == ["user", "assistant"]

@@ -121,3 +121,35 @@ def test_append_to_a_deleted_chat_writes_nothing(store: ChatStore) -> None:
     store.delete(chat_id)  # from another window
     assert not store.append(chat_id, "assistant", "too late")
     assert store.load(chat_id) is None and store.chats() == []
+
+
+def test_owners_see_open_and_delete_their_own_chats_only(store: ChatStore) -> None:
+    mine, theirs = store.create(owner="browser:a"), store.create(owner="browser:b")
+    store.append(mine, "user", "mine?")
+    assert [c.id for c in store.chats("browser:a")] == [mine]
+    assert store.load(theirs, "browser:a") is None and store.load(mine, "browser:a")
+    assert not store.delete(theirs, "browser:a") and store.load(theirs)
+    assert {c.id for c in store.chats()} == {mine, theirs}  # None: every owner
+    assert store.delete(mine, "browser:a") and store.chats("browser:a") == []
+
+
+def test_a_store_from_before_owners_keeps_its_chats_in_the_shared_space(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript("CREATE TABLE chats (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                         "title TEXT NOT NULL, created REAL NOT NULL);"
+                         "INSERT INTO chats (title, created) VALUES ('old', 1.0);")
+    store = ChatStore(path)
+    assert [c.title for c in store.chats("")] == ["old"] and store.chats("browser:a") == []
+
+
+def test_only_a_reply_is_dropped_for_a_retry(store: ChatStore) -> None:
+    chat_id = store.create()
+    store.append(chat_id, "user", "q")
+    store.drop_last_reply(chat_id)
+    assert len(store.load(chat_id).messages) == 1
+    store.append(chat_id, "assistant", "partial", {"stopped": True})
+    store.drop_last_reply(chat_id)
+    assert store.load(chat_id).messages == (Message("user", "q"),)

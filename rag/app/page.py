@@ -8,13 +8,13 @@ highlighted passages as fully escaped HTML (why HTML there: see rag/render.py).
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable, Iterator
 from importlib import resources
+from pathlib import Path
 
 import streamlit as st
 
+from rag.app import identity, model_settings
+from rag.app.worker import Replies, Reply, request
 from rag.chats import FILENAME, UNTITLED, Chat, ChatStore, Message, export_markdown
 from rag.config import Settings, load_settings
 from rag.errors import CitechatError
@@ -29,7 +29,6 @@ from rag.render import (
     stream_safe,
     with_badges,
 )
-from rag.types import Response, Turn
 
 SEEDS = resources.files("rag") / "seeds"  # package data: the sample documents
 UPLOAD_TYPES = ["txt", "md", "html", "htm", "pdf", "docx"]
@@ -37,6 +36,8 @@ SUMMARY_LENGTHS = ["auto", "short", "medium", "long"]
 FLAGS = {"weak": ("Weakly supported", ":material/warning:"),  # claim verdict -> label, icon
          "unsupported": ("Not supported by its citation", ":material/block:"),
          "uncited": ("No citation", ":material/help:")}
+FOLLOW_S = 0.2  # how often a reply in progress is redrawn
+UNANSWERED = "This question has no reply: the app stopped before it was ready."
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
@@ -47,12 +48,69 @@ def shared_pipeline(key: str, _settings: Settings) -> Pipeline:
 
 
 @st.cache_resource(show_spinner=False)
-def session_pipeline(key: str, engine: str, k: int, _settings: Settings) -> Pipeline:
-    """The shared embedder and store with the sidebar's engine and k; the engine (a model
-    client) is built once per choice."""
+def session_pipeline(key: str, engine: str, k: int, model: str, _settings: Settings) -> Pipeline:
+    """The shared embedder and store with the sidebar's engine, k and model settings
+    (`model`: their fingerprint); the engine (a model client) is built once per choice."""
     base = shared_pipeline(key, _settings)
     chosen = _settings.model_copy(update={"engine": engine, "k": k})
     return Pipeline(chosen, base.embedder, base.store)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def listed_models(base_url: str | None, key_fingerprint: str, _key: str | None) -> list[str]:
+    """The server's models, asked again after 30 s; [] when it does not answer."""
+    try:
+        return model_settings.listed_models(base_url, _key)
+    except CitechatError:
+        return []
+
+
+def save_model(data_dir: Path) -> None:
+    """The Save button's callback: keeps the fields, then empties the key's."""
+    state = st.session_state
+    try:
+        model_settings.save_choice(data_dir, state.model_url,
+                                   state.get("model_pick") or state.get("model_typed", ""))
+        if state.model_key.strip():
+            model_settings.save_key(data_dir, state.model_key)
+        state.model_note = ("success", "Saved.")
+        state.model_key = ""
+    except CitechatError as exc:
+        state.model_note = ("error", str(exc))
+
+
+def sidebar_model(settings: Settings) -> Settings:
+    """The generative model's base URL, model and key (rag/app/model_settings.py), with
+    Test connection; returns the settings with them applied."""
+    applied = model_settings.applied(settings)
+    with st.expander("Model server", icon=":material/tune:"):
+        st.text_input("Base URL", value=applied.openai_base_url or "", key="model_url",
+                      placeholder="https://api.openai.com/v1")
+        saved = model_settings.saved_key(settings.data_dir) is not None
+        st.text_input("API key", type="password", key="model_key",
+                      placeholder="Saved (type to replace)" if saved else "None saved")
+        key = applied.openai_api_key
+        models = listed_models(applied.openai_base_url, model_settings.fingerprint(applied), key)
+        if models:
+            options = models if applied.openai_model in models else [applied.openai_model, *models]
+            st.selectbox("Model", options, index=options.index(applied.openai_model),
+                         key="model_pick")
+        else:
+            st.text_input("Model", value=applied.openai_model, key="model_typed")
+        left, right = st.columns(2)
+        left.button("Save", key="model_save", icon=":material/save:",
+                    on_click=save_model, args=(settings.data_dir,))
+        if right.button("Test connection", key="model_test", icon=":material/lan:"):
+            state = st.session_state  # what the fields hold now, saved or not
+            try:
+                st.session_state.model_note = ("success", model_settings.check_connection(
+                    model_settings.checked_url(state.model_url), state.model_key.strip() or key,
+                    state.get("model_pick") or state.get("model_typed", "")))
+            except CitechatError as exc:
+                st.session_state.model_note = ("error", str(exc))
+        if note := st.session_state.pop("model_note", None):
+            (st.success if note[0] == "success" else st.error)(note[1])
+    return applied
 
 
 def ingest_seeds(pipeline: Pipeline) -> None:
@@ -71,30 +129,6 @@ def engine_status(settings: Settings) -> str:
     if settings.engine == "extractive":
         return "Extractive · offline"
     return f"{settings.openai_model} @ {settings.openai_base_url or 'api.openai.com'}"
-
-
-def streamed(work: Callable[[Callable[[str], None]], Response]) -> Response:
-    """Run `work(on_token)` in a thread, showing its tokens (made safe) as they arrive."""
-    tokens: queue.Queue[str | None] = queue.Queue()
-    outcome: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            outcome["response"] = work(tokens.put)
-        except Exception as exc:  # handed to the page thread, shown there
-            outcome["error"] = exc
-        finally:
-            tokens.put(None)
-
-    def pieces() -> Iterator[str]:
-        while (piece := tokens.get()) is not None:
-            yield stream_safe(piece)
-
-    threading.Thread(target=run, daemon=True).start()
-    st.write_stream(pieces())
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["response"]  # type: ignore[return-value]
 
 
 def show_sources(pipeline: Pipeline, response: dict) -> None:
@@ -157,6 +191,10 @@ def show_message(pipeline: Pipeline, message: Message) -> None:
         if response.get("error"):
             st.error(safe_markdown(message.content))
             return
+        if response.get("stopped"):
+            st.markdown(with_badges(safe_markdown(message.content)) or "*(nothing yet)*")
+            st.caption(":material/stop_circle: Stopped")
+            return
         st.caption(f"Sources: {escape_markdown(response.get('scope', 'all documents'))}")
         if response.get("refused"):
             st.info(f"{safe_markdown(message.content)} No passage of the selected documents "
@@ -170,44 +208,31 @@ def show_message(pipeline: Pipeline, message: Message) -> None:
         show_sources(pipeline, response)
 
 
-def respond(pipeline: Pipeline, chats: ChatStore, chat: Chat, question: str,
-            docs: list[str] | None, summarize: bool) -> None:
-    """Answer (or summarize) under the question and save both; the page reruns after."""
-    history = [Turn(m.response.get("standalone_question", ""), m.content)
-               for m in chat.messages if m.response and not m.response.get("error")]
-    scope = ", ".join(docs) if docs else "all documents"
-    if summarize:
-        length = st.session_state.get("summary_length", "auto")
-        work = lambda sink: pipeline.summarize(docs, on_token=sink, length=length)  # noqa: E731
-    else:
-        work = lambda sink: pipeline.ask(question, history, docs, on_token=sink)  # noqa: E731
-    chat_id = save(chats, chat.id, question)
+@st.cache_resource(show_spinner=False)
+def reply_registry(path: str) -> Replies:
+    """The replies in progress over the chat store at `path`, one registry per process,
+    shared by every session (a reply outlives the script run that asked for it)."""
+    return Replies(ChatStore(Path(path)))
+
+
+def follow(reply: Reply) -> None:
+    """Shows `reply` as it streams, with Stop, until it is saved; then reruns to show it
+    as saved. A rerun meanwhile (Stop, a reload) ends this run, never the reply."""
     with st.chat_message("assistant"):
-        try:
-            if pipeline.engine.name == "extractive":  # nothing to stream: it quotes
-                with st.spinner("Finding the passages…"):
-                    response = work(None)
-            else:
-                response = streamed(work)
-        except CitechatError as exc:
-            save(chats, chat_id, question, str(exc), {"error": True, "scope": scope})
-            return
-    save(chats, chat_id, question, response.answer, response.to_dict() | {"scope": scope})
+        st.button("Stop", key="stop_reply", on_click=reply.stop,
+                  icon=":material/stop_circle:", type="secondary")
+        box = st.empty()
+        while not reply.done.wait(FOLLOW_S):
+            box.markdown(stream_safe(reply.text) if reply.text else "*Finding the passages…*")
+    st.session_state.chat_id = reply.chat_id
+    st.rerun()
 
 
-def save(chats: ChatStore, chat_id: int, question: str, answer: str | None = None,
-         response: dict | None = None) -> int:
-    """Saves the question (`answer` None) or the reply to it in the open chat. A chat
-    deleted from another window meanwhile is started again under a new id, with the
-    question, so that nothing the user sees is lost. Returns the chat's id."""
-    role, content = ("user", question) if answer is None else ("assistant", answer)
-    if not (chat_id and chats.append(chat_id, role, content, response)):
-        chat_id = chats.create()
-        chats.append(chat_id, "user", question)
-        if answer is not None:
-            chats.append(chat_id, "assistant", answer, response)
-    st.session_state.chat_id = chat_id
-    return chat_id
+def offer_retry(registry: Replies, pipeline: Pipeline, chat: Chat, owner: str) -> None:
+    if st.button("Retry", key="retry_reply",
+                 icon=":material/refresh:"):
+        registry.retry(pipeline, chat, owner)
+        st.rerun()
 
 
 def sidebar_documents(pipeline: Pipeline) -> list[str] | None:
@@ -271,13 +296,14 @@ def sidebar_upload(pipeline: Pipeline) -> None:
             st.success(f"{escape_markdown(result.name)}: {result.status} ({result.chunks} chunks)")
 
 
-def sidebar_chats(chats: ChatStore) -> Chat:
-    """Lists saved chats; returns the open one (id 0: new, saved on its first question)."""
+def sidebar_chats(chats: ChatStore, owner: str) -> Chat:
+    """Lists `owner`'s saved chats; returns the open one (id 0: new, saved on its first
+    question)."""
     st.subheader("Chats")
     if st.button("New chat", key="new_chat", icon=":material/add:"):
         st.session_state.pop("chat_id", None)
-    chat = chats.load(st.session_state.get("chat_id", 0)) or Chat(0, UNTITLED, 0.0)
-    for saved in chats.chats()[:20]:
+    chat = chats.load(st.session_state.get("chat_id", 0), owner) or Chat(0, UNTITLED, 0.0)
+    for saved in chats.chats(owner)[:20]:
         current = saved.id == chat.id
         if st.button(escape_markdown(saved.title), key=f"chat:{saved.id}", disabled=current,
                      type="tertiary", icon=":material/chat:"):
@@ -289,10 +315,34 @@ def sidebar_chats(chats: ChatStore) -> Chat:
                          icon=":material/download:", help="The chat as Markdown, cited",
                          disabled=not chat.messages)
     if right.button("Delete", key="delete_chat", icon=":material/delete:", disabled=not chat.id):
-        chats.delete(chat.id)
+        chats.delete(chat.id, owner)
         del st.session_state.chat_id
         st.rerun()
     return chat
+
+
+def chat_owner(settings: Settings) -> str:
+    """Whose chats this session shows (rag/app/identity.py); gives a browser without one
+    its id cookie."""
+    cookies = st.context.cookies
+    if "browser_id" not in st.session_state:
+        st.session_state.browser_id = identity.browser_id(cookies) or identity.new_browser_id()
+    browser = st.session_state.browser_id
+    if not settings.shared_chats and identity.browser_id(cookies) != browser:
+        st.html(identity.cookie_script(browser), unsafe_allow_javascript=True)
+    try:
+        user = st.user.to_dict()
+    except Exception:  # login not configured (or broken): no user
+        user = {}
+    if "is_logged_in" in user:  # an [auth] section in .streamlit/secrets.toml
+        if user["is_logged_in"]:
+            who = user.get("email") or user.get("name") or "you"
+            st.caption(f":material/person: Signed in as {escape_markdown(str(who))}")
+            st.button("Log out", key="logout", on_click=st.logout, icon=":material/logout:")
+        else:
+            st.button("Log in", key="login", on_click=st.login, icon=":material/login:",
+                      help="Your chats follow you from browser to browser")
+    return identity.owner(settings.shared_chats, user, browser)
 
 
 def main() -> None:
@@ -308,30 +358,59 @@ def main() -> None:
     except CitechatError as exc:
         st.error(str(exc))
         st.stop()
-    chats = ChatStore(settings.data_dir / FILENAME)
+    registry = reply_registry(str(settings.data_dir / FILENAME))
+    if "chat_id" not in st.session_state and st.query_params.get("chat", "").isdigit():
+        st.session_state.chat_id = int(st.query_params["chat"])  # a reload: the same chat
+    # looked up before the chat is loaded: a reply saved in between is then in the chat
+    reply = registry.in_chat(st.session_state.get("chat_id", 0))
     with st.sidebar:
         st.title(":material/format_quote: citechat")
         engine = st.selectbox("Engine", ["extractive", "openai"], key="engine",
                               index=0 if settings.engine == "extractive" else 1)
         k = st.slider("Passages to retrieve (k)", 1, max(20, settings.k), settings.k, key="k")
-        pipeline = session_pipeline(key, engine, k, settings)
+        chosen = sidebar_model(settings) if engine == "openai" else settings
+        pipeline = session_pipeline(key, engine, k, model_settings.fingerprint(chosen), chosen)
         st.caption(f":material/bolt: {escape_markdown(engine_status(pipeline.settings))}")
         scope = sidebar_documents(pipeline)
-        chat = sidebar_chats(chats)
+        owner = chat_owner(settings)
+        chat = sidebar_chats(registry.chats, owner)
+    if chat.id:  # the open chat in the URL, so that a reload reopens it (if yours)
+        st.query_params["chat"] = str(chat.id)
+    else:
+        st.query_params.pop("chat", None)
+    # still the chat asked in (not a new one; it may be gone meanwhile), and yours
+    reply = reply if reply and (reply.key[0], reply.owner) == (
+        st.session_state.get("chat_id"), owner) else None
+    chat_area(registry, pipeline, chat, owner, scope, reply)
+
+
+def chat_area(registry: Replies, pipeline: Pipeline, chat: Chat, owner: str,
+              scope: list[str] | None, reply: Reply | None) -> None:
+    """The open chat, its reply in progress or a Retry, and the chat box (disabled while
+    a reply is made; a summary asked for meanwhile waits for it)."""
     st.caption("Answers quote your documents; open a citation to see the exact passage.")
     for message in chat.messages:
         show_message(pipeline, message)
-    pending = st.session_state.pop("pending", None)
-    question = st.chat_input("Ask about your documents", key="question")
+    pending = None if reply else st.session_state.pop("pending", None)
+    question = st.chat_input("Ask about your documents", key="question",
+                             disabled=reply is not None)
+    if reply:
+        follow(reply)  # until it is saved; then the page reruns
+    last = chat.messages[-1] if chat.messages else None
+    if last and last.role == "user":
+        st.error(UNANSWERED)
+    if last and (last.role == "user" or (last.response or {}).get("error")
+                 or (last.response or {}).get("stopped")):
+        offer_retry(registry, pipeline, chat, owner)
     if pending is not None:
         what = ", ".join(pending) if pending else "all documents"
-        respond(pipeline, chats, chat, f"Summarize {what}", pending or None, summarize=True)
+        length = st.session_state.get("summary_length", "auto")
+        asked = request(pending or None, summary=True, length=length)
+        st.session_state.chat_id = registry.ask(pipeline, chat, owner, f"Summarize {what}", asked)
         st.rerun()
     if question:
-        with st.chat_message("user"):
-            st.markdown(safe_markdown(question))
-        respond(pipeline, chats, chat, question, scope, summarize=False)
+        asked = request(scope, summary=False)
+        st.session_state.chat_id = registry.ask(pipeline, chat, owner, question, asked)
         st.rerun()
-
 
 main()
