@@ -185,8 +185,11 @@ class Pipeline:
 
     def retrieve(self, query: str, k: int | None = None, docs: Sequence[str] | None = None,
                  budget_chars: int | None = None) -> list[Passage]:
+        """Passages filling `budget_chars` (the context budget unless given), at most `k`
+        chunks (the settings' k unless given; none: no cap)."""
         self._check_docs(docs)
-        return retrieve(self.store, self.embedder, query, k or self.settings.k, docs, budget_chars)
+        return retrieve(self.store, self.embedder, query, k or self.settings.k, docs,
+                        budget_chars or self.settings.context_chars)
 
     def _check_docs(self, docs: Sequence[str] | None) -> None:
         if not docs:
