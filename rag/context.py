@@ -36,7 +36,7 @@ Ranked = Sequence[tuple[int, float]]  # (row in the table, score), best first
 @dataclass(frozen=True)
 class Budget:
     chars: int | None = None  # characters of passage text in all; None: no limit
-    passages: int | None = None  # at most this many chunks; None: no limit
+    passages: int | None = None  # at most this many passages; None: no limit
 
     def fits(self, used: int, size: int, taken: int) -> bool:
         return ((self.chars is None or used + size <= self.chars)
@@ -127,6 +127,8 @@ def assemble(table: ChunkTable, ranked: Ranked, budget: Budget,
     chosen = {row for row, _ in taken}
     room = float("inf") if budget.chars is None else budget.chars - sum(
         len(table.texts[row]) for row in chosen)
+    # a cap on passages counts the connecting sentences too: `k` asked for is `k` given
+    spare = float("inf") if budget.passages is None else budget.passages - len(taken)
     passages: list[Passage] = []
     for row, score in taken:
         before, after = _bridging(table, row, score, chosen)
@@ -136,7 +138,8 @@ def assemble(table: ChunkTable, ranked: Ranked, budget: Budget,
                 continue
             if passage.start == table.starts[row] and passage.end == table.ends[row]:
                 passages.append(passage)  # the chunk itself, already paid for
-            elif len(passage.text) <= room:
+            elif len(passage.text) <= room and spare > 0:
                 passages.append(passage)
                 room -= len(passage.text)
+                spare -= 1
     return passages

@@ -8,12 +8,10 @@ test in collections of its own."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,26 +29,25 @@ from chroma_server import (
     running_server,
     unique_collection,
 )
+from fake_openai_server import bag_of_words
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 DEV_EVAL = ROOT / "eval" / "dev.jsonl"
 GENEVA = "003_fa0218dd8f3787b3.txt"
 RUSI = "000_941f52de0b6a0cef.txt"
+GENEVA_TITLE = "Russia and West Continue to Talk, But Not Necessarily in the Same Language"
+RUSI_TITLE = "Russian–Western Dialogue: All Thoughts, No Action"
 
 
 class BagOfWordsEmbedder:
-    """Hashes lower-cased words into 64 buckets: texts sharing words come out close."""
+    """Hashes lower-cased words into 64 buckets: texts sharing words come out close (the
+    fake OpenAI server's embeddings, computed in process)."""
 
     model_id = "test/bag-of-words"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        rows = np.zeros((len(texts), 64), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                rows[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1.0
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        return rows / np.maximum(norms, 1e-12)
+        return bag_of_words(texts)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
@@ -159,19 +156,44 @@ def dev_items() -> list[dict]:
 
 def pdf_with_text(text: str) -> bytes:
     """A one-page PDF whose text layer says `text`."""
+    return pdf_with_pages(text)
+
+
+def pdf_with_pages(*texts: str) -> bytes:
+    """A PDF with one page per text, each page's text layer saying it."""
     from pypdf import PdfWriter
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
     writer = PdfWriter()
-    page = writer.add_blank_page(612, 792)
     font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
                              NameObject("/Subtype"): NameObject("/Type1"),
                              NameObject("/BaseFont"): NameObject("/Helvetica")})
-    page[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
-    stream = DecodedStreamObject()
-    stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
-    page[NameObject("/Contents")] = writer._add_object(stream)
+    font_ref = writer._add_object(font)
+    for text in texts:
+        page = writer.add_blank_page(612, 792)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})})
+        stream = DecodedStreamObject()
+        stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
+        page[NameObject("/Contents")] = writer._add_object(stream)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+@pytest.fixture
+def bow_pipeline(tmp_path: Path) -> Callable[[dict[str, str]], Pipeline]:
+    """Pipelines over small corpora ({file name: text}) with the bag-of-words embedder and
+    100-character chunks: ranking logic tested without loading the model."""
+
+    def make(files: dict[str, str]) -> Pipeline:
+        corpus = tmp_path / "bow-corpus"
+        corpus.mkdir()
+        for name, text in files.items():
+            (corpus / name).write_text(text, encoding="utf-8")
+        pipeline = Pipeline.build(load_settings(data_dir=tmp_path / "bow-data", chunk_size=100),
+                                  embedder=BagOfWordsEmbedder())
+        assert pipeline.ingest([corpus]).exit_code == 0
+        return pipeline
+
+    return make

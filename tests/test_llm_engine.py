@@ -225,7 +225,7 @@ def test_fake_server_lists_models_and_rejects_other_paths() -> None:
         with urllib.request.urlopen(f"{server.base_url}/models", timeout=5) as reply:
             assert json.load(reply)["data"][0]["object"] == "model"
         with pytest.raises(urllib.error.HTTPError, match="404"):
-            urllib.request.urlopen(f"{server.base_url}/embeddings", data=b"{}", timeout=5)
+            urllib.request.urlopen(f"{server.base_url}/completions", data=b"{}", timeout=5)
     assert server.requests == []
 
 
@@ -246,7 +246,7 @@ def test_pipeline_ask_through_the_server(seeded) -> None:
     assert response.engine == "openai" and not response.refused and response.citations
     for citation in response.citations:
         assert seeded.source_text(citation.doc)[citation.start : citation.end] == citation.text
-    assert refused.refused and refused.citations == []
+    assert refused.refused and refused.citations == ()
 
 
 def test_dev_eval_through_the_server(seeded) -> None:

@@ -1,4 +1,4 @@
-"""Hybrid retrieval over the seeds, and the dev set's gold quotes within the top 5."""
+"""Hybrid retrieval over the seeds, and the dev set's gold quotes within the context."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ SINGLE_TURN_WITH_GOLD = [pytest.param(i, id=i["id"]) for i in dev_items()
 
 
 @pytest.mark.parametrize("item", SINGLE_TURN_WITH_GOLD)
-def test_dev_gold_quotes_are_in_the_top_five(seeded, item: dict) -> None:
-    passages = seeded.retrieve(item["turns"][0], k=5)
+def test_dev_gold_quotes_are_in_the_context(seeded, item: dict) -> None:
+    passages = seeded.retrieve(item["turns"][0])  # the default: filling the budget
     for gold in item["gold"]:
         start, end = locate(gold["quote"], seeded.source_text(gold["doc"]))
         covered = {i for p in passages if p.doc == gold["doc"]
@@ -57,7 +57,7 @@ def test_question_about_each_document_draws_on_each(seeded) -> None:
     assert {p.doc for p in passages[:2]} == {GENEVA, RUSI}
     assert sum(len(p.text) for p in passages) <= seeded.settings.context_chars
     assert any("Antonov" in p.text for p in passages[:4] if p.doc == RUSI)
-    assert any("Sergei Ryabkov" in p.text for p in passages[:5] if p.doc == GENEVA)
+    assert any("Sergei Ryabkov" in p.text for p in passages if p.doc == GENEVA)
 
 
 def test_who_question_favours_passages_naming_people(seeded) -> None:
@@ -87,3 +87,19 @@ def test_question_about_each_document_scores_bm25_once(seeded, monkeypatch) -> N
     monkeypatch.setattr(model, "get_scores", lambda terms: scored.append(terms) or score(terms))
     passages = seeded.retrieve("Which Russian officials appear in each of the two articles?")
     assert {p.doc for p in passages} == {GENEVA, RUSI} and len(scored) == 1
+
+
+def test_a_question_about_each_document_reaches_those_the_joint_ranking_outshines(
+        bow_pipeline) -> None:
+    herd = ("Zebras graze in herds on the plains. Their stripes confuse the flies that bite "
+            "them. A zebra foal learns its mother's stripes. ")
+    pipeline = bow_pipeline({
+        "zebras.txt": herd * 4,
+        "lions.txt": "Lions hunt at dusk. They sometimes take zebras at the river.",
+        "trees.txt": "Acacia trees shade the savanna. Giraffes, not zebras, eat their tops."})
+    joint = pipeline.retrieve("Zebras in herds with stripes", k=3)
+    assert {p.doc for p in joint} == {"zebras.txt"}
+    each = pipeline.retrieve("How are zebras described in each of the documents?", k=3)
+    assert {p.doc for p in each} == {"zebras.txt", "lions.txt", "trees.txt"}
+    for passage in each:
+        assert pipeline.source_text(passage.doc)[passage.start : passage.end] == passage.text

@@ -9,7 +9,7 @@ disclaimers a penalty; a sentence opening with a pronoun is scored together with
 sentence before it. It refuses when the best score is below a calibrated threshold, or
 when a name or number in the question appears nowhere in the collection (the usual sign
 that the documents are about something else). Summaries pick central sentences of each
-whole document (rag/summarize.py).
+whole document (rag/summaries/).
 
 It cannot paraphrase, combine facts into a new sentence, or resolve pronouns beyond
 carrying the previous question into retrieval.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,6 +36,9 @@ from rag.questions import (
 )
 from rag.sentences import sentence_spans
 from rag.types import Passage, Turn
+
+if TYPE_CHECKING:
+    from rag.summaries import SummaryRequest
 
 FOLLOW_UP_JOIN = " — following up on: "
 DEFAULT_THRESHOLD = 0.25  # calibrated on dev.jsonl and SQuAD 2.0; see docs/answers.md
@@ -249,11 +253,14 @@ class ExtractiveEngine:
     # -- summaries -------------------------------------------------------------------
 
     def summarize(self, units: Sequence[Passage], instruction: str = "",
-                  on_token: TokenSink | None = None) -> Draft:
-        from rag.summarize import extractive_summary
+                  on_token: TokenSink | None = None,
+                  request: SummaryRequest | None = None) -> Draft:
+        from rag.summaries import SummaryRequest, extractive_summary
 
-        sources, text = extractive_summary(units, self._embed, instruction,
-                                           self.embedder.embed_query if instruction else None)
+        request = request or SummaryRequest(focus=instruction)
+        sources, text = extractive_summary(
+            units, self._embed, self.embedder.embed_query, request.length,
+            request.focus, request.bullets)
         if not sources:
             return Draft(REFUSAL, [], refused=True)
         if on_token:

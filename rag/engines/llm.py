@@ -3,7 +3,8 @@
 Prompts come from `prompts/` (rag/prompts.py). Answers and summaries stream token by
 token (LCEL `.stream()`); follow-ups are condensed into standalone questions first;
 summaries are map-reduce over all chunks of the documents asked for, with passage
-numbers global so markers survive the reduce step. Failures of the model server
+numbers global so markers survive the reduce step, at the length and focus asked for
+(a batch with nothing on the focus is left out of the reduce). Failures of the model server
 (missing key, unreachable, timeout, rate limit, unknown model) become one
 `ModelUnavailable` sentence naming the server.
 
@@ -26,10 +27,13 @@ from rag.config import Settings
 from rag.engines.base import REFUSAL, Draft, TokenSink
 from rag.errors import ModelUnavailable
 from rag.prompts import render
+from rag.render import page_label
 from rag.types import Passage, Turn
 
 if TYPE_CHECKING:
     from langchain_openai import ChatOpenAI
+
+    from rag.summaries import SummaryRequest
 
 OPENAI_URL = "https://api.openai.com/v1"
 BATCH_CHARS = 6000  # passage text per map step; partial summaries per reduce step get twice
@@ -111,9 +115,17 @@ def _model_errors(location: str, model_name: str, timeout: float | None) -> Iter
 
 
 def _numbered(passages: Sequence[Passage], first: int = 1) -> str:
-    """Passages as quoted blocks numbered from `first`: the numbers the markers use."""
-    return "\n\n".join(f"[{n}] (from {p.doc})\n\"\"\"\n{p.text}\n\"\"\""
+    """Passages as quoted blocks numbered from `first`: the numbers the markers use,
+    each with its document's title and pages."""
+    return "\n\n".join(f"[{n}] (from {_source(p)})\n\"\"\"\n{p.text}\n\"\"\""
                        for n, p in enumerate(passages, start=first))
+
+
+def _source(passage: Passage) -> str:
+    title = " ".join(passage.title.split())
+    named = f"{passage.doc}, “{title}”" if title else passage.doc
+    page = page_label(passage.pages)
+    return f"{named}, {page}" if page else named
 
 
 def _is_refusal(text: str) -> bool:
@@ -183,16 +195,25 @@ class LLMEngine:
         return Draft(text, list(passages))
 
     def summarize(self, units: Sequence[Passage], instruction: str = "",
-                  on_token: TokenSink | None = None) -> Draft:
+                  on_token: TokenSink | None = None,
+                  request: SummaryRequest | None = None) -> Draft:
         if not units:
             return Draft(REFUSAL, [], refused=True)
+        if request is not None:  # the length and focus asked for, then the user's words
+            instruction = f"{request.instruction(REFUSAL)} {instruction}".strip()
         batches = _groups([len(u.text) for u in units], self.batch_chars)
         if len(batches) == 1:
-            return Draft(self._map(units, 1, instruction, on_token), list(units))
+            text = self._map(units, 1, instruction, on_token)
+            return Draft(REFUSAL, [], refused=True) if _is_refusal(text) \
+                else Draft(text, list(units))
         # Numbering is global (batch r starts at r.start + 1) so the partial summaries'
-        # markers already point into `units` and the reduce only has to keep them.
-        partials = [self._map(units[r.start:r.stop], r.start + 1, instruction)
-                    for r in batches]
+        # markers already point into `units` and the reduce only has to keep them. A
+        # batch with nothing on the focus says so, and is left out of the reduce.
+        partials = [p for r in batches
+                    if not _is_refusal(p := self._map(units[r.start:r.stop], r.start + 1,
+                                                      instruction))]
+        if not partials:
+            return Draft(REFUSAL, [], refused=True)
         return Draft(self._reduce(partials, instruction, on_token), list(units))
 
     def _map(self, batch: Sequence[Passage], first: int, instruction: str,
