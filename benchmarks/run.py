@@ -30,6 +30,7 @@ from benchmarks import (
     ingest,
     quality,
     report,
+    retrieval_context,
     scaling,
     summaries,
 )
@@ -62,7 +63,8 @@ def _list(value) -> list | None:
 STEPS = {"embedding": embedding.run, "retrieval": retrieval, "ingest": ingest.run,
          "answers": answers.run, "quality": quality.run, "scaling": scaling.run,
          "claims": claims_eval.run, "claims_guard": claims_guard.run,
-         "summaries": summaries.run, "api": api.run}  # part -> run(quick)
+         "summaries": summaries.run, "api": api.run,
+         "retrieval_context": retrieval_context.run}  # part -> run(quick)
 
 
 def main() -> int:

@@ -36,7 +36,7 @@ MAX_DOCUMENTS = 10  # documents a question about several of them draws on, unles
 @dataclass(frozen=True)
 class Fusion:
     """How rankings are fused and the context is built; weights cross-validated on SQuAD
-    2.0 and HotpotQA (benchmarks/quality.py, docs/retrieval.md)."""
+    2.0 and HotpotQA (benchmarks/retrieval_context.py, docs/retrieval.md)."""
 
     sentence: float = 1.0  # chunks ranked by their best-matching sentence
     chunk: float = 0.5  # chunks ranked by their own vector

@@ -45,10 +45,15 @@ def test_budget_is_filled_in_rank_order_skipping_what_overflows() -> None:
     assert all(sum(len(p.text) for p in passages) + size > 120 for size in left)
 
 
-def test_k_caps_the_chunks() -> None:
+def test_k_caps_the_passages_connecting_sentences_included() -> None:
     table, _ = table_of(STORY, size=40)
     ranked = [(row, 1.0) for row in range(len(table.ids))]
     assert len(assemble(table, ranked, Budget(chars=None, passages=2))) == 2
+    pronoun = next(r for r, text in enumerate(table.texts) if text.startswith("She"))
+    alone = assemble(table, [(pronoun, 1.0)], Budget(chars=None, passages=2))
+    assert [p.text for p in alone] == [table.texts[pronoun],
+                                       "Ada Lovelace wrote the first program."]
+    assert len(assemble(table, [(pronoun, 1.0)], Budget(chars=None, passages=1))) == 1
 
 
 def test_neighbours_join_at_a_share_of_their_chunks_score() -> None:
