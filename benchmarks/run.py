@@ -31,6 +31,7 @@ from benchmarks import (
     ingest,
     quality,
     report,
+    retrieval_context,
     scaling,
     summaries,
 )
@@ -64,7 +65,8 @@ STEPS = {"embedding": embedding.run, "retrieval": retrieval, "ingest": ingest.ru
          "answers": answers.run, "quality": quality.run, "scaling": scaling.run,
          "claims": claims_eval.run, "claims_guard": claims_guard.run,
          "summaries": summaries.run, "api": api.run,
-         "documents": documents.run}  # part -> run(quick)
+         "documents": documents.run,
+         "retrieval_context": retrieval_context.run}  # part -> run(quick)
 
 
 def main() -> int:

@@ -35,7 +35,8 @@ def main(
     collection: Annotated[Optional[str], typer.Option(help="Collection name.")] = None,  # noqa: UP045
     chroma_url: Annotated[Optional[str], typer.Option(help="Chroma server URL.")] = None,  # noqa: UP045
     engine: Annotated[Optional[str], typer.Option(help="extractive or openai.")] = None,  # noqa: UP045
-    k: Annotated[Optional[int], typer.Option("-k", help="Passages to retrieve.")] = None,  # noqa: UP045
+    k: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "-k", help="Most passages to retrieve (default: as many as fill the context).")] = None,
 ) -> None:
     ctx.obj = {"data_dir": data_dir, "collection": collection, "chroma_url": chroma_url,
                "engine": engine, "k": k}

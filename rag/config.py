@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     collection: str = "citechat"
     chunk_size: int = Field(400, ge=50, le=20_000)
     chunk_overlap: int = Field(0, ge=0)
-    k: int = Field(5, ge=1, le=100)
+    # passages fill `context_chars`; `k`, when set, caps how many chunks they may be
+    k: int | None = Field(None, ge=1, le=100)
     context_chars: int = Field(4000, ge=200)
     chroma_url: str | None = None
     embedding: Literal["onnx", "openai"] = "onnx"

@@ -4,7 +4,8 @@ Items are JSON lines: `turns` (asked in order as one conversation), `must` (grou
 phrases; each group needs one present), `gold` (quotes of the documents that support the
 answer), `unanswerable`. Gold quotes are located in the documents after Unicode NFKC and
 whitespace normalisation, then mapped back to exact character spans. Scores: gold quote
-retrieved @5 (>= 80% of its characters inside the top-5 passages), citation precision
+retrieved @5 (>= 80% of its characters inside the top-5 passages) and in the context (inside
+all the passages the answer was drawn from), citation precision
 (citations overlapping a gold quote), phrase accuracy, refusal accuracy on unanswerable
 items, false refusals on answerable ones, and the share of claims whose citations
 support them (rag/claims.py). It does not judge fluency.
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import CitechatError
-from rag.types import Response, Turn
+from rag.types import Passage, Response, Turn
 
 RETRIEVED_SHARE = 0.8
 TOP = 5
@@ -92,17 +93,16 @@ def _covered(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> float:
 def score_item(item: dict[str, Any], response: Response,
                gold_spans: list[tuple[str, int, int]]) -> dict[str, Any]:
     """Per-item measurements; aggregated by `summarise`."""
-    top = response.passages[:TOP]
-    retrieved = [
-        _covered((s, e), [(p.start, p.end) for p in top if p.doc == doc]) >= RETRIEVED_SHARE
-        for doc, s, e in gold_spans
-    ]
+    def found(passages: Sequence[Passage]) -> list[bool]:
+        return [_covered((s, e), [(p.start, p.end) for p in passages if p.doc == doc])
+                >= RETRIEVED_SHARE for doc, s, e in gold_spans]
     correct = [any(c.doc == doc and c.start < e and s < c.end for doc, s, e in gold_spans)
                for c in response.citations]
     answer = response.answer.casefold()
     must_ok = all(any(p.casefold() in answer for p in group) for group in item.get("must", []))
     return {"id": item["id"], "unanswerable": bool(item.get("unanswerable")),
-            "refused": response.refused, "retrieved": retrieved, "citations_correct": correct,
+            "refused": response.refused, "retrieved": found(response.passages[:TOP]),
+            "in_context": found(response.passages), "citations_correct": correct,
             "must_ok": must_ok,
             "claims_supported": [c.verdict == "supported" for c in response.claims]}
 
@@ -119,6 +119,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "items": len(rows),
         "gold_retrieved@5": share(gold),
+        "gold_in_context": share([hit for r in answerable for hit in r["in_context"]]),
         "citation_precision": share(cited),
         "phrase_accuracy": share([r["must_ok"] and not r["refused"] for r in answerable]),
         "refusal_accuracy": share([r["refused"] for r in unanswerable]),

@@ -77,7 +77,8 @@ class CitechatRetriever(BaseRetriever):
 
     Build it over a `pipeline`, over `settings`, or from `data_dir` / `collection` /
     `chroma_url` (anything not given comes from `CITECHAT_*` variables and citechat.toml,
-    as for the CLI). `k` passages at most (default: the `k` setting); `docs` limits
+    as for the CLI). `k` passages (default: the `k` setting, or as many as fill the context
+    budget when that is unset); `docs` limits
     retrieval to those document names. Both can be overridden per call:
     `retriever.invoke(query, k=3, docs=["a.pdf"])`.
     """
@@ -138,9 +139,9 @@ class CitechatRetriever(BaseRetriever):
         return await run_in_executor(None, self._get_relevant_documents, query,
                                      run_manager=run_manager.get_sync(), **kwargs)
 
-    def _count(self, k: Any) -> int:
-        if k is None:
-            return self.k or self._pipeline.settings.k  # never 0: the validator set it
+    def _count(self, k: Any) -> int | None:
+        if k is None:  # None: as many passages as fill the context budget
+            return self.k or self._pipeline.settings.k
         try:
             return _COUNT.validate_python(k)
         except ValidationError as exc:

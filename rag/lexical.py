@@ -1,9 +1,13 @@
 """The BM25 side of hybrid retrieval, over the same chunks as the vector side.
 
 A thin layer on `bm25s`: text is NFKC-folded (so U+00A0 and friends match plain spaces),
-lower-cased, stop-worded and Snowball-stemmed, for chunks and queries alike. The index
-knows rows, not chunks: the store keeps which row is which chunk. It is rebuilt, not
-updated, when the collection changes (bm25s indexes are immutable).
+stripped of accents ("Ötzi" and "Otzi", "Łódź" and "Lodz" are one term), lower-cased,
+stop-worded and Snowball-stemmed, for chunks and queries alike. The index knows rows, not
+chunks: the store keeps which row is which chunk. It is rebuilt, not updated, when the
+collection changes (bm25s indexes are immutable); a saved index made by another version of
+this folding is not loaded, so the store rebuilds it. Accent folding is by Unicode
+decomposition plus a few letters that do not decompose (ø, ł, đ, æ, œ, þ); it does not
+transliterate other scripts.
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+# Bumped whenever the terms change, so that an index saved with other terms is rebuilt.
+TERMS_VERSION = "accent-folded-1"
+_VERSION_FILE = "citechat-terms"
+# letters with no Unicode decomposition into a base letter and a mark
+_UNDECOMPOSED = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D",
+                               "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th",
+                               "Þ": "Th", "ı": "i"})
+
 
 @lru_cache(maxsize=1)
 def _stemmer():  # building the Snowball stemmer once; it is thread-safe for reads
@@ -25,9 +37,16 @@ def _stemmer():  # building the Snowball stemmer once; it is thread-safe for rea
     return Stemmer.Stemmer("english")
 
 
+def without_accents(text: str) -> str:
+    """NFKC text with accents and other combining marks removed ("Ötzi" -> "Otzi")."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
+    marks_dropped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKC", marks_dropped)
+
+
 def fold(text: str) -> str:
-    """NFKC and case-folded: how texts are compared for mentions."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, accent- and case-folded: how texts are compared for mentions."""
+    return without_accents(text).casefold()
 
 
 def mentions(folded_text: str, entity: str) -> bool:
@@ -39,14 +58,13 @@ def mentions(folded_text: str, entity: str) -> bool:
         return True
     initials = "".join(w[0] for w in words)
     return len(words) > 1 and bool(re.search(
-        rf"\b{re.escape('.'.join(initials))}\.?(?!\w)|\b{initials}\b", folded_text))
+        rf"\b{re.escape('.'.join(initials))}\.?(?!\w)|\b{re.escape(initials)}\b", folded_text))
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    folded = [unicodedata.normalize("NFKC", text) for text in texts]
-    return bm25s.tokenize(
-        folded, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
+    """The BM25 terms of each text."""
+    return bm25s.tokenize([without_accents(text) for text in texts], stopwords="en",
+                          stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 class LexicalIndex:
@@ -58,23 +76,19 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
-        if not texts:
-            return cls(None, 0)
+        """The index of `texts`; one that holds no term at all (only stop words and
+        punctuation) scores every row 0."""
+        tokens = tokenize(texts)
+        if not any(tokens):
+            return cls(None, len(texts))
         model = bm25s.BM25()
-        tokens = bm25s.tokenize(
-            [unicodedata.normalize("NFKC", t) for t in texts],
-            stopwords="en",
-            stemmer=_stemmer(),
-            show_progress=False,
-            allow_empty=True,
-        )
         model.index(tokens, show_progress=False)
         return cls(model, len(texts))
 
     def scores(self, query: str) -> np.ndarray:
         """A BM25 score for every row (zeros when no query term is indexed)."""
         if self._model is None:
-            return np.zeros(0, dtype=np.float32)
+            return np.zeros(self.size, dtype=np.float32)
         terms = [t for t in tokenize([query])[0] if t in self._model.vocab_dict]
         if not terms:
             return np.zeros(self.size, dtype=np.float32)
@@ -89,9 +103,14 @@ class LexicalIndex:
     def save(self, folder: Path) -> None:
         if self._model is not None:
             self._model.save(str(folder), show_progress=False)
+            (folder / _VERSION_FILE).write_text(TERMS_VERSION, encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path, size: int) -> LexicalIndex:
+        """The index saved in `folder`; ValueError when it was made with other terms."""
         if size == 0:
             return cls(None, 0)
+        version = folder / _VERSION_FILE
+        if not version.exists() or version.read_text(encoding="utf-8") != TERMS_VERSION:
+            raise ValueError(f"the index in {folder} was built with other terms")
         return cls(bm25s.BM25.load(str(folder)), size)

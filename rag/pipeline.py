@@ -66,9 +66,12 @@ class Pipeline(Writer):
 
     def retrieve(self, query: str, k: int | None = None, docs: Sequence[str] | None = None,
                  budget_chars: int | None = None) -> list[Passage]:
+        """`k` passages when `k` is given (within `budget_chars` if that is given too);
+        else passages filling the context budget, at most the settings' k of them."""
         self._check_docs(docs)
-        found = retrieve(self.store, self.embedder, query, k or self.settings.k, docs,
-                         budget_chars)
+        if k is None:
+            k, budget_chars = self.settings.k, budget_chars or self.settings.context_chars
+        found = retrieve(self.store, self.embedder, query, k, docs, budget_chars)
         return self._located(found)
 
     def _located(self, spans: Sequence[Span]) -> list[Span]:

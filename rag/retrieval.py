@@ -2,13 +2,16 @@
 
 Three rankings of chunks: BM25, the chunk's own vector, and the chunk's best-matching
 sentence vector. Each ranks its `candidates` best chunks; a chunk's fused score is
-`sum(weight / (RRF_K + rank))` over the rankings that found it, times its boilerplate
+`sum(weight / (rrf_k + rank))` over the rankings that found it, times its boilerplate
 weight, times a small boost when the chunk holds the kind of answer the question asks for
-(a name for "who", a date for "when", a number for "how many"). Passages are then taken
-best-first, up to `k` of them or up to a character budget; a question about several
-documents ("in each of the articles") takes each document's best in turn.
-Retrieval never rewrites text: a passage is a stored chunk, offsets and all.
-It does not condense follow-ups (the engines do) and does not call a chat model.
+(a name for "who", a date for "when", a number for "how many"). When the best chunk names
+things the question does not and they are found in other documents, the question is
+asked again with them (rag/multihop.py: a second hop), and a comparison gets a passage on
+each thing compared. The ranking then fills the character budget (rag/context.py), `k`
+chunks at most when a cap is set; a question about several documents ("in each of the
+articles") takes each document's best in turn.
+Retrieval never rewrites text: a passage is a stored chunk or a sentence of one, offsets
+and all. It does not condense follow-ups (the engines do) and does not call a chat model.
 """
 
 from __future__ import annotations
@@ -19,24 +22,31 @@ from itertools import zip_longest
 
 import numpy as np
 
+from rag import multihop
+from rag.context import Budget, assemble
 from rag.embedding import Embedder
+from rag.lexical import fold, mentions
 from rag.questions import answer_type, holds_answer_type, is_cross_document, without_scope
 from rag.store import ChunkTable, Store
 from rag.types import Passage
 
-RRF_K = 60
+MAX_DOCUMENTS = 10  # documents a question about several of them draws on, unless k is less
 
 
 @dataclass(frozen=True)
 class Fusion:
-    """Weights of the three rankings; tuned on SQuAD 2.0 (benchmarks/quality.py)."""
+    """How rankings are fused and the context is built; weights cross-validated on SQuAD
+    2.0 and HotpotQA (benchmarks/retrieval_context.py, docs/retrieval.md)."""
 
     sentence: float = 1.0  # chunks ranked by their best-matching sentence
     chunk: float = 0.5  # chunks ranked by their own vector
     lexical: float = 1.0  # BM25
     candidates: int = 50
+    rrf_k: int = 10  # reciprocal rank fusion's constant: smaller trusts top ranks more
     # a chunk holding the kind of answer asked for (a name for "who", a date for "when")
     answer_type_boost: float = 0.1
+    second_hop: bool = True  # retrieve again with the names the best chunk turns up
+    neighbour_share: float = 0.5  # a chunk's neighbours join the ranking at this share
 
 
 def _lexical_ranking(table: ChunkTable, scores: np.ndarray, n: int,
@@ -76,7 +86,7 @@ def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
         if not weight:
             continue
         for rank, row in enumerate(rows, start=1):
-            scores[row] = scores.get(row, 0.0) + weight / (RRF_K + rank)
+            scores[row] = scores.get(row, 0.0) + weight / (fusion.rrf_k + rank)
     kind = answer_type(query) if fusion.answer_type_boost else None
     fused = [(row, score * float(table.weights[row])
               * (1 + fusion.answer_type_boost
@@ -85,45 +95,79 @@ def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
     return sorted(fused, key=lambda item: -item[1])
 
 
-def retrieve_each(store: Store, embedder: Embedder, query: str, k: int = 5,
+def retrieve_each(store: Store, embedder: Embedder, query: str, k: int | None = None,
                   docs: Sequence[str] | None = None, budget_chars: int | None = None,
                   fusion: Fusion = Fusion()) -> list[Passage]:
     """For a question that compares or lists across documents: the best passage of each
-    document, then each one's second best, and so on, up to `k` passages and the budget.
-    Each document is ranked on its own (a document outshone in the joint ranking still
-    gets its best); the `k` documents taken are those the joint ranking finds first."""
+    document, then each one's second best, and so on, within the budget (and at most `k`
+    chunks). Each document is ranked on its own (a document outshone in the joint ranking
+    still gets its best); the documents taken, at most 10, are those the joint ranking
+    finds first."""
     query = without_scope(query) or query
     table = store.table()
     scores = table.lexical.scores(query)  # the same for every ranking below
     joint = fused_rows(store, embedder, query, docs, fusion, table, scores)
-    scope = list(dict.fromkeys(str(table.docs[row]) for row, _ in joint))[:k]
+    scope = list(dict.fromkeys(str(table.docs[row]) for row, _ in joint))[:k or MAX_DOCUMENTS]
     each = [fused_rows(store, embedder, query, [doc], fusion, table, scores) for doc in scope]
-    rounds = zip_longest(*each)
-    return _take(table, [hit for hits in rounds for hit in hits if hit], k, budget_chars)
+    rounds = [hit for hits in zip_longest(*each) for hit in hits if hit]
+    return assemble(table, rounds, Budget(budget_chars, k), fusion.neighbour_share)
 
 
-def retrieve(store: Store, embedder: Embedder, query: str, k: int = 5,
+def retrieve(store: Store, embedder: Embedder, query: str, k: int | None = None,
              docs: Sequence[str] | None = None, budget_chars: int | None = None,
              fusion: Fusion = Fusion()) -> list[Passage]:
-    """The best passages for `query`: at most `k`, and at most `budget_chars` in all. A
-    question about several documents ("in each of the articles") draws on each of them."""
+    """The best passages for `query`, filling `budget_chars` (at most `k` chunks when
+    given). A question about several documents ("in each of the articles") draws on each
+    of them; one whose best passage names what it hinges on gets a second hop."""
     if is_cross_document(query):
         return retrieve_each(store, embedder, query, k, docs, budget_chars, fusion)
     table = store.table()
-    return _take(table, fused_rows(store, embedder, query, docs, fusion, table), k, budget_chars)
+    ranked = fused_rows(store, embedder, query, docs, fusion, table)
+    if fusion.second_hop and ranked:
+        ranked = second_hop(store, embedder, query, docs, fusion, table, ranked)
+    return assemble(table, ranked, Budget(budget_chars, k), fusion.neighbour_share)
 
 
-def _take(table: ChunkTable, ranked: Sequence[tuple[int, float]], k: int,
-          budget_chars: int | None) -> list[Passage]:
-    """Passages in the given order, skipping any that would overflow the budget."""
-    passages: list[Passage] = []
-    used = 0
-    for row, score in ranked:
-        chunk = table.chunk(row)
-        if budget_chars is not None and used + len(chunk.text) > budget_chars:
-            continue
-        passages.append(Passage(chunk.doc, chunk.start, chunk.end, round(score, 6), chunk.text))
-        used += len(chunk.text)
-        if len(passages) >= k:
-            break
-    return passages
+def second_hop(store: Store, embedder: Embedder, query: str, docs: Sequence[str] | None,
+               fusion: Fusion, table: ChunkTable, ranked: list[tuple[int, float]]
+               ) -> list[tuple[int, float]]:
+    """The ranking with a second hop where the best chunk names what the question hinges
+    on, and a passage on each thing a comparison compares right after the best."""
+    top_doc = str(table.docs[ranked[0][0]])
+    bridges = multihop.bridge_names(query, table.texts[ranked[0][0]])
+    if any(_found_elsewhere(table, name, top_doc, docs) for name in bridges):
+        second = fused_rows(store, embedder, multihop.follow_up(query, bridges), docs, fusion,
+                            table)
+        ranked = multihop.merged(ranked, second, top_doc, lambda row: str(table.docs[row]))
+    return multihop.with_leads(ranked, _compared_leads(store, embedder, query, docs, fusion,
+                                                       table, ranked))
+
+
+def _found_elsewhere(table: ChunkTable, name: str, doc: str, docs: Sequence[str] | None
+                     ) -> bool:
+    """Whether the chunk BM25 ranks first for `name` lies outside `doc` (within `docs`)."""
+    scores = table.lexical.scores(name)
+    if docs:
+        scores = np.where(np.isin(table.docs, list(docs)), scores, 0.0)
+    best = int(np.argmax(scores)) if len(scores) else -1
+    return best >= 0 and scores[best] > 0 and table.docs[best] != doc
+
+
+def _compared_leads(store: Store, embedder: Embedder, query: str, docs: Sequence[str] | None,
+                    fusion: Fusion, table: ChunkTable, ranked: list[tuple[int, float]]
+                    ) -> list[int]:
+    """For a comparison, the best chunk on each thing compared: from the ranking when a
+    chunk there mentions it, else from a retrieval of its own."""
+    things = multihop.compared(query)
+    leads = []
+    for thing in things:
+        found = next((row for row, _ in ranked[:fusion.candidates]
+                      if mentions(fold(table.texts[row]), thing)), None)
+        if found is None:
+            others = [t for t in things if t != thing]
+            own = fused_rows(store, embedder, multihop.without(query, others) + " " + thing,
+                             docs, fusion, table)
+            found = own[0][0] if own else None
+        if found is not None:
+            leads.append(found)
+    return leads

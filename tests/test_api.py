@@ -147,7 +147,7 @@ def test_refusal(api: Api) -> None:
 
 def test_search_and_summary(api: Api) -> None:
     found = api.http.post("/v1/search", json={"query": GENEVA_QUESTION, "k": 3}).json()
-    assert len(found["data"]) == 3 and "Sherman" in found["data"][0]["text"]
+    assert len(found["data"]) == 3 and any("Sherman" in d["text"] for d in found["data"])
     summary = api.http.post("/v1/summaries", json={"documents": [RUSI]}).json()
     citations = summary["citechat"]["citations"]
     assert len(citations) >= 3 and {c["doc"] for c in citations} == {RUSI}

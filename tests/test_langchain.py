@@ -90,7 +90,9 @@ def test_every_document_slices_its_source(seeded: Pipeline, query: str, k: int,
 
 
 def test_k_from_constructor_call_and_settings(seeded: Pipeline) -> None:
-    assert len(CitechatRetriever(pipeline=seeded).invoke(QUESTION)) == seeded.settings.k
+    # no k anywhere: the passages that fill the context budget, as the pipeline retrieves
+    assert len(CitechatRetriever(pipeline=seeded).invoke(QUESTION)) == len(
+        seeded.retrieve(QUESTION))
     retriever = CitechatRetriever(pipeline=seeded, k=2)
     assert retriever.k == 2 and len(retriever.invoke(QUESTION)) == 2
     assert len(retriever.invoke(QUESTION, k=7)) == 7

@@ -255,7 +255,7 @@ def test_dev_eval_through_the_server(seeded) -> None:
         scores = run_eval(seeded, load_items(DEV_EVAL))
     assert scores["items"] == 11
     assert scores["refusal_accuracy"] == 1.0 and scores["false_refusals"] == 0.0
-    assert scores["gold_retrieved@5"] >= 0.9
+    assert scores["gold_in_context"] >= 0.9  # the engine reads the whole context
     assert scores["citation_precision"] >= 0.5
     assert any(GENEVA in str(r) for r in server.requests)
 

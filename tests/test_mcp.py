@@ -118,5 +118,5 @@ def test_streamable_http_session_needs_a_key(tmp_path: Path, seeded_dir: Path) -
                                                  "method": "tools/list"})
         tools, found = asyncio.run(asyncio.wait_for(http_scenario(url), 120))
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"
-    assert tools == TOOLS and "Sherman" in found["passages"][0]["text"]
+    assert tools == TOOLS and any("Sherman" in p["text"] for p in found["passages"])
     assert "Traceback" not in log.read_text()

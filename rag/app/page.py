@@ -48,7 +48,8 @@ def shared_pipeline(key: str, _settings: Settings) -> Pipeline:
 
 
 @st.cache_resource(show_spinner=False)
-def session_pipeline(key: str, engine: str, k: int, model: str, _settings: Settings) -> Pipeline:
+def session_pipeline(key: str, engine: str, k: int | None, model: str,
+                     _settings: Settings) -> Pipeline:
     """The shared embedder and store with the sidebar's engine, k and model settings
     (`model`: their fingerprint); the engine (a model client) is built once per choice."""
     base = shared_pipeline(key, _settings)
@@ -367,9 +368,11 @@ def main() -> None:
         st.title(":material/format_quote: citechat")
         engine = st.selectbox("Engine", ["extractive", "openai"], key="engine",
                               index=0 if settings.engine == "extractive" else 1)
-        k = st.slider("Passages to retrieve (k)", 1, max(20, settings.k), settings.k, key="k")
+        k = st.slider("Most passages (k; 0: as many as fill the context)", 0,
+                      max(20, settings.k or 0), settings.k or 0, key="k")
         chosen = sidebar_model(settings) if engine == "openai" else settings
-        pipeline = session_pipeline(key, engine, k, model_settings.fingerprint(chosen), chosen)
+        pipeline = session_pipeline(key, engine, k or None, model_settings.fingerprint(chosen),
+                                    chosen)
         st.caption(f":material/bolt: {escape_markdown(engine_status(pipeline.settings))}")
         scope = sidebar_documents(pipeline)
         owner = chat_owner(settings)
