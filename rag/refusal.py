@@ -1,0 +1,91 @@
+"""When to say "The documents don't say.": signals read off the candidates, and the rule.
+
+The engine refuses when any of these holds (the first found is the reason given):
+- `unknown`: a name or number of the question occurs nowhere in the collection;
+- `uncovered`: a name of the question is in none of the candidate sentences;
+- `negation`: the question is negated ("never", "not", "n't") and the best extract is not;
+- `number`: a number of the question is missing from the best extract;
+- `low evidence`: the best sentence scores below the threshold.
+Each signal was measured on SQuAD 2.0's 12 articles (4,031 questions, half written to be
+unanswerable with the same names and words); the threshold is chosen by article-level
+cross-validation (docs/answers.md has the curve of refusals against false refusals).
+
+Pure functions over text and scores. It does not read the question's meaning: an
+unanswerable question that shares every name, number and negation with a sentence that
+merely looks like an answer is answered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rag.lexical import fold, mentions, tokenize
+
+DEFAULT_THRESHOLD = 0.35  # chosen by article-level cross-validation; see docs/answers.md
+
+_NEGATION = re.compile(r"\b(?:not|never|no|without|none|neither|nor|cannot)\b|n[’']t\b",
+                       re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_QUESTION_WORDS = frozenset(
+    "who whom whose what which when where why how is are was were do does did can could "
+    "should would will in on at of for according besides between the a an and or but to "
+    "from by with summarize summarise describe explain list name give tell i if".split())
+_ENTITY = re.compile(r"(?:[A-Z][\w’'.-]*|\d[\d,.]*)(?:\s+(?:[A-Z][\w’'.-]*|\d[\d,.]*))*")
+
+
+def entities(question: str) -> list[str]:
+    """Capitalised word runs and numbers in the question, minus question words."""
+    found = []
+    for match in _ENTITY.finditer(question):
+        words = [w.strip(".,’'") for w in match.group(0).split()]
+        words = [w for w in words if w and w.lower() not in _QUESTION_WORDS]
+        if words:
+            found.append(" ".join(re.sub(r"[’']s$", "", w) for w in words))
+    return found
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the refusal rule reads; `best` is the best sentence's score."""
+
+    best: float
+    unknown: tuple[str, ...] = ()  # question names the collection lacks
+    uncovered: tuple[str, ...] = ()  # question names no candidate holds
+    negation: bool = False  # the question is negated and the best extract is not
+    numbers: tuple[str, ...] = ()  # question numbers the best extract lacks
+
+
+def read_signals(question: str, candidates: Sequence[str],
+                 candidate_terms: Sequence[frozenset[str]], extract: str, best: float,
+                 known: Callable[[str], bool] | None = None) -> Signals:
+    """The signals for `question`, given the candidate sentences and their stemmed terms,
+    the best extract's text and score, and what the collection knows (if given). A name
+    counts as held when its stemmed words are, or when it is mentioned ("United States"
+    as "U.S.")."""
+    names = entities(question)
+    held = frozenset().union(*candidate_terms) if candidate_terms else frozenset()
+    folded = fold(" ".join(candidates))
+    name_terms = tokenize(names) if names else []
+    uncovered = tuple(n for n, terms in zip(names, name_terms, strict=True)
+                      if not set(terms) <= held and not mentions(folded, n))
+    unknown = tuple(n for n in uncovered if known is not None and not known(n))
+    negated = bool(_NEGATION.search(question)) and not _NEGATION.search(extract)
+    numbers = tuple(n for n in _NUMBER.findall(question) if n not in extract)
+    return Signals(best, unknown, uncovered, negated, numbers)
+
+
+def refusal_reason(signals: Signals, threshold: float = DEFAULT_THRESHOLD) -> str | None:
+    """Why to refuse, or None to answer."""
+    if signals.unknown:
+        return f"unknown: {signals.unknown[0]}"
+    if signals.uncovered:
+        return f"uncovered: {signals.uncovered[0]}"
+    if signals.negation:
+        return "negation"
+    if signals.numbers:
+        return f"number: {signals.numbers[0]}"
+    if signals.best < threshold:
+        return "low evidence"
+    return None
