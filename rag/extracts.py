@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rag.chunking import is_furniture
 from rag.sentences import sentence_spans
 from rag.types import Passage
 
@@ -35,6 +36,7 @@ class Sentence:
     text: str
     rank: int  # rank of the best retrieved passage holding it (0 = best)
     after_break: bool  # a line break (or unseen text) separates it from the one before
+    furniture: bool = False  # on a line of page furniture (a headline, a photo caption)
 
 
 def _stretches(passages: Sequence[Passage]) -> list[tuple[str, int, str, int]]:
@@ -62,7 +64,9 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[Sentence]:
             after_break = gap is None or "\n" in gap
             if gap is None and found and found[-1].doc == doc:
                 after_break = offset + s - found[-1].end > 1  # a paragraph break, likely
-            found.append(Sentence(doc, offset + s, offset + e, text[s:e], rank, after_break))
+            line = text[text.rfind("\n", 0, s) + 1:(text.find("\n", e) + 1 or len(text) + 1) - 1]
+            found.append(Sentence(doc, offset + s, offset + e, text[s:e], rank, after_break,
+                                  is_furniture(line)))
             previous_end = e
     return found
 
@@ -89,7 +93,7 @@ _REFERS_BACK = re.compile(
     r"latter|former|move|plan|deal|law|ban|scheme|project|idea|system|report|study|"
     r"survey|device|product|network|service|station|building|church|region|area|state|"
     r"river|war|battle|event|festival|singer|actor|player|author|star|minister|president|"
-    r"chairman|leader|official|spokesman|spokeswoman|expert|analyst))\b")
+    r"chairman|leader|official|spokesman|spokeswoman|expert|analyst))\b", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^\s*(?:[-–—•*·▪]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")
 _INTRODUCES_LIST = re.compile(r"(?::|\b(?:include|includes|including|are|were|following))\s*$")
 
@@ -115,7 +119,8 @@ def extract_span(sentences: Sequence[Sentence], i: int,
                  max_sentences: int = MAX_SENTENCES) -> tuple[int, int]:
     """(first, last) indexes of the extract around sentence `i`: `i`, the sentence naming
     its subject when `i` refers back, the list items it introduces or belongs to, then
-    the neighbours `wanted` asks for; at most `max_sentences`, always contiguous."""
+    the neighbours in its paragraph that `wanted` asks for; at most `max_sentences`,
+    always contiguous."""
     first = last = i
     before = neighbours(sentences, i, -1)
     if before is not None and refers_back(sentences[i].text) and not sentences[i].after_break:
@@ -128,7 +133,8 @@ def extract_span(sentences: Sequence[Sentence], i: int,
     for step in (1, -1):
         while last - first + 1 < max_sentences:
             j = neighbours(sentences, last if step > 0 else first, step)
-            if j is None or not wanted(j):
-                break
+            later = sentences[max(j, first) if j is not None and step > 0 else first]
+            if j is None or later.after_break or not wanted(j):
+                break  # a neighbour joins only within its paragraph
             first, last = min(first, j), max(last, j)
     return first, last

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chunking import is_furniture
 from rag.embedding import Embedder
 from rag.extracts import Sentence, neighbours, refers_back
 from rag.lexical import tokenize
@@ -85,8 +84,10 @@ class SentenceScorer:
         dense = vectors @ self.embedder.embed_query(question)
         if context:
             dense = 0.75 * dense + 0.25 * (vectors @ self.embedder.embed_query(context))
-        wanted = set(self.terms([question])[0])
-        lexical = term_overlaps(wanted, [set(b) for b in self.terms(texts)])
+        bags = [set(b) for b in self.terms(texts)]
+        lexical = term_overlaps(set(self.terms([question])[0]), bags)
+        if context:  # a follow-up's earlier question holds what "they" and "it" stand for
+            lexical = 0.75 * lexical + 0.25 * term_overlaps(set(self.terms([context])[0]), bags)
         return self.dense_weight * dense + (1 - self.dense_weight) * lexical
 
     def score(self, question: str, sentences: Sequence[Sentence], context: str = "") -> Scores:
@@ -102,7 +103,7 @@ class SentenceScorer:
         for i, sentence in enumerate(sentences):
             if kind and holds_answer_type(question, sentence.text, kind):
                 score[i] += ANSWER_TYPE_BONUS
-            if is_furniture(sentence.text):
+            if sentence.furniture:
                 score[i] *= FURNITURE_FACTOR
             score[i] -= RANK_PENALTY * sentence.rank
         return Scores(score, tuple(self.terms(texts)), frozenset(self.terms([question])[0]))

@@ -32,7 +32,14 @@ from rag.questions import (
     is_cross_document,
     is_list_question,
 )
-from rag.refusal import DEFAULT_THRESHOLD, Signals, entities, read_signals, refusal_reason
+from rag.refusal import (
+    DEFAULT_THRESHOLD,
+    Signals,
+    entities,
+    question_numbers,
+    read_signals,
+    refusal_reason,
+)
 from rag.scoring import Scores, SentenceScorer
 from rag.types import Passage
 
@@ -74,8 +81,11 @@ class Selector:
         self.known = known
         self.threshold = threshold
 
-    def select(self, question: str, passages: Sequence[Passage], context: str = "") -> Selection:
-        """The extracts answering `question` from `passages`, or why there are none."""
+    def select(self, question: str, passages: Sequence[Passage], context: str = "",
+               asked: str = "") -> Selection:
+        """The extracts answering `question` from `passages`, or why there are none.
+        `asked`: the question as the user put it ("…in each of the two articles"), when
+        `question` is it without its where-to-look phrases."""
         sentences = candidate_sentences(passages)
         if not sentences:
             return Selection((), "no passages")
@@ -88,7 +98,8 @@ class Selector:
         reason = refusal_reason(signals, self.threshold)
         if reason:
             return Selection((), reason, signals)
-        return Selection(tuple(_by_kind(question, ranked, best)), None, signals)
+        return Selection(tuple(_by_kind(question, asked or question, ranked, best)), None,
+                         signals)
 
     def ranked_extracts(self, question: str, passages: Sequence[Passage], n: int,
                         context: str = "") -> list[Extract]:
@@ -143,25 +154,32 @@ class _Ranked:
 
 
 def _answering(question: str, ranked: _Ranked) -> int:
-    """The best sentence; for a "who/when/how many" question, the best one holding a
-    name/date/number when it scores near the best and the best holds none."""
+    """The best sentence; a sentence holding the question's numbers ("freed in 1992")
+    when the best lacks them and it scores near; for a "who/when/how many" question, the
+    best one holding a name/date/number when it scores near the best and the best holds
+    none."""
     first = ranked.order[0]
+    numbers = question_numbers(question)
+    if numbers and not all(n in ranked.window_text(first) for n in numbers):
+        holding = ranked.best_where(lambda s: all(n in s.text for n in numbers),
+                                    NEAR_RATIO * float(ranked.score[first]))
+        first = first if holding is None else holding
     kind = answer_type(question)
     if not kind or holds_answer_type(question, ranked.sentences[first].text, kind):
         return first
     typed = ranked.best_where(lambda s: holds_answer_type(question, s.text, kind),
-                              TYPED_RATIO * float(ranked.score[first]))
+                              TYPED_RATIO * float(ranked.score[ranked.order[0]]))
     return first if typed is None else typed
 
 
-def _by_kind(question: str, ranked: _Ranked, best: Extract) -> list[Extract]:
+def _by_kind(question: str, asked: str, ranked: _Ranked, best: Extract) -> list[Extract]:
     top = float(ranked.score[ranked.order[0]])
     things = compared_things(question)
     if len(things) >= 2:
         found = [ranked.best_where(lambda s, t=t: mentions(fold(s.text), t), NEAR_RATIO * top)
                  for t in things]
         return _distinct([best] + [ranked.extract(i, grow=False) for i in found if i is not None])
-    if is_cross_document(question):
+    if is_cross_document(asked):
         docs = dict.fromkeys(ranked.sentences[i].doc for i in ranked.order)
         found = [ranked.best_where(lambda s, d=d: s.doc == d, NEAR_RATIO * top) for d in docs]
         return _distinct([best] + [ranked.extract(i) for i in found if i is not None])
@@ -173,19 +191,31 @@ def _by_kind(question: str, ranked: _Ranked, best: Extract) -> list[Extract]:
 
 
 def _second_hop(question: str, ranked: _Ranked, best: Extract, top: float) -> list[Extract]:
-    """Another document's best sentence naming something the best extract introduces
-    (the bridge of a two-hop question), when it scores near the best."""
+    """The best sentence of another document named after something the best extract
+    introduces (the bridge of a two-hop question: "the film shot in Leland" names
+    "Maximum Overdrive", whose own article says who directed it), when it scores near
+    the best."""
     asked = fold(question)
-    bridges = [n for n in entities(best.text) if not mentions(asked, n) and len(n) > 2]
+    bridges = [n for n in entities(best.text) if not mentions(asked, n) and len(n) > 3]
     if not bridges:
         return []
 
-    def names_bridge(s: Sentence) -> bool:
-        return s.doc != best.doc and any(mentions(fold(f"{s.doc} {s.text}"), n)
-                                         for n in bridges)
+    def about_bridge(s: Sentence) -> bool:
+        subject = fold(s.doc.rsplit(".", 1)[0])
+        return s.doc != best.doc and any(mentions(subject, n) for n in bridges)
 
-    i = ranked.best_where(names_bridge, HOP_RATIO * top)
+    i = ranked.best_where(about_bridge, HOP_RATIO * top)
     return [] if i is None else [ranked.extract(i, grow=False)]
+
+
+def as_passages(extract: Extract, passages: Sequence[Passage]) -> list[Passage]:
+    """The extract as one passage sliced from a retrieved passage holding all of it, or
+    (when it straddles two) as one passage per sentence."""
+    start, end = extract.sentences[0].start, extract.sentences[-1].end
+    for p in passages:
+        if p.doc == extract.doc and p.start <= start and end <= p.end:
+            return [Passage(p.doc, start, end, p.score, p.text[start - p.start:end - p.start])]
+    return [Passage(s.doc, s.start, s.end, 1.0, s.text) for s in extract.sentences]
 
 
 def _distinct(extracts: list[Extract]) -> list[Extract]:

@@ -22,7 +22,8 @@ def signals(question: str, extract: str = CANDIDATES[0], best: float = 0.8,
     ("Who led the delegation in 2022?", None),
     ("Who led the delegation in 2021?", "uncovered: 2021"),  # in no candidate at all
     ("Who never led the delegation?", "negation"),
-    ("Who led the French delegation?", "uncovered: French"),
+    ("Who led the Vienna delegation?", "uncovered: Vienna"),
+    ("Why is the Irish walker glad?", None),  # a people, named otherwise ("Ireland")
     ("Did Emmanuel Macron lead it?", "uncovered: Emmanuel Macron"),
 ])
 def test_reasons(question: str, reason: str | None) -> None:

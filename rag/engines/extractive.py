@@ -37,6 +37,8 @@ _PRONOUNS = re.compile(
     r"\b(he|she|it|they|them|him|his|her|hers|their|theirs|this|that|these|those)\b",
     re.IGNORECASE)
 
+_BULLET = re.compile(r"^\s*[-–—•*·▪]\s+")  # a list item's own bullet, in a list of ours
+
 # Whether a phrase's terms occur anywhere in the collection (the BM25 vocabulary).
 KnownTerms = Callable[[str], bool]
 
@@ -59,7 +61,8 @@ def draft_from(selection: Selection) -> Draft:
         cited = []
         for s in extract.sentences:
             sources.append(Passage(s.doc, s.start, s.end, 1.0, s.text))
-            cited.append(f"{s.text} [{len(sources)}]")
+            shown = _BULLET.sub("", s.text) if len(selection.extracts) > 1 else s.text
+            cited.append(f"{shown} [{len(sources)}]")
         lines.append(" ".join(cited))
     text = lines[0] if len(lines) == 1 else "\n".join(f"- {line}" for line in lines)
     return Draft(text, sources)
@@ -89,7 +92,7 @@ class ExtractiveEngine:
 
     def select(self, question: str, passages: Sequence[Passage]) -> Selection:
         main, context = split_follow_up(question)
-        return self.selector.select(main, passages, context)
+        return self.selector.select(main, passages, context, question.split(FOLLOW_UP_JOIN)[0])
 
     def extracts(self, question: str, passages: Sequence[Passage], n: int) -> list[Extract]:
         main, context = split_follow_up(question)
