@@ -13,6 +13,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from benchmarks import answers_report
 from benchmarks.common import DOCS, save_plot
 
 TEMPLATE = Path(__file__).with_name("template.md")
@@ -607,7 +608,8 @@ def write(r: dict[str, Any]) -> None:
     _plots(r)
     sections = {"provenance": _provenance, "goals": _goals, "embedding": _embedding,
                 "retrieval": _retrieval, "ingest": _ingest, "answers": _answers,
-                "quality": _quality, "scaling": _scaling, "claims": _claims}
+                "quality": _quality, "scaling": _scaling, "claims": _claims,
+                "answers_quality": answers_report.section}
     page = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         {name: render(r) for name, render in sections.items()})
     (DOCS / "benchmarks.md").write_text(page, encoding="utf-8")

@@ -21,7 +21,7 @@ import sys
 import time
 import traceback
 
-from benchmarks import answers, embedding, ingest, quality, report, scaling
+from benchmarks import answers, answers_quality, embedding, ingest, quality, report, scaling
 from benchmarks.common import DOCS, run_child
 
 RESULTS = DOCS / "benchmarks.json"
@@ -57,7 +57,7 @@ def _list(value) -> list | None:
 
 STEPS = {"embedding": embedding.run, "retrieval": retrieval, "ingest": ingest.run,
          "answers": answers.run, "quality": quality.run, "scaling": scaling.run,
-         "claims": claims}  # part -> run(quick)
+         "claims": claims, "answers_quality": answers_quality.run}  # part -> run(quick)
 
 
 def main() -> int:

@@ -33,7 +33,7 @@ _QUESTION_WORDS = frozenset(
     "who whom whose what which when where why how is are was were do does did can could "
     "should would will in on at of for according besides between the a an and or but to "
     "from by with summarize summarise describe explain list name give tell i if".split())
-_ENTITY = re.compile(r"(?:[A-Z][\w’'.-]*|\d[\d,.]*)(?:\s+(?:[A-Z][\w’'.-]*|\d[\d,.]*))*")
+_ENTITY = re.compile(r"(?:[A-Z][\w’'.-]*|\d[\d,.]*\w*)(?:\s+(?:[A-Z][\w’'.-]*|\d[\d,.]*\w*))*")
 
 
 def entities(question: str) -> list[str]:
