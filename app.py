@@ -18,10 +18,12 @@ import streamlit as st
 from rag.chats import FILENAME, UNTITLED, Chat, ChatStore, Message, export_markdown
 from rag.config import Settings, load_settings
 from rag.errors import CitechatError
+from rag.pages import PageView, cited_pages
 from rag.pipeline import Pipeline
 from rag.render import (
     escape_markdown,
     highlight_html,
+    page_label,
     safe_markdown,
     short,
     stream_safe,
@@ -30,7 +32,7 @@ from rag.render import (
 from rag.types import Response, Turn
 
 SEEDS = Path(__file__).resolve().parent / "seeds"
-UPLOAD_TYPES = ["txt", "md", "html", "htm", "pdf"]
+UPLOAD_TYPES = ["txt", "md", "html", "htm", "pdf", "docx"]
 FLAGS = {"weak": ("Weakly supported", ":material/warning:"),  # claim verdict -> label, icon
          "unsupported": ("Not supported by its citation", ":material/block:"),
          "uncited": ("No citation", ":material/help:")}
@@ -97,14 +99,51 @@ def show_sources(pipeline: Pipeline, response: dict) -> None:
     for citation in response.get("citations", []):
         doc, start, end = citation["doc"], citation["start"], citation["end"]
         quote = escape_markdown(short(citation["text"]))
-        with st.expander(f"**[{citation['n']}]** {escape_markdown(doc)} — “{quote}”"):
-            st.caption(f"{escape_markdown(doc)}, characters {start}–{end}")
+        title = escape_markdown(citation.get("title") or doc)
+        with st.expander(f"**[{citation['n']}]** {title} — “{quote}”"):
             try:
                 source = pipeline.source_text(doc)
             except CitechatError:
                 st.warning("This document has since been removed.")
                 continue
-            st.html(highlight_html(source, start, end))
+            pages = cited_page_numbers(citation)
+            page = page_label(pages)
+            st.caption(f"{escape_markdown(doc)}, {page + ', ' if page else ''}"
+                       f"characters {start}–{end}")
+            show_cited(pipeline, citation, pages, highlight_html(source, start, end))
+
+
+# -- the cited page of a PDF, beside the text (rendering: rag/pages.py) ---------------------
+
+
+@st.cache_data(max_entries=64, show_spinner="Rendering the page…")
+def page_views(_pipeline: Pipeline, doc: str, content_hash: str, cited: str,
+               pages: tuple[int, int]) -> list[PageView]:
+    """The cited pages with the citation highlighted; [] without the PDF's bytes."""
+    original = _pipeline.original(doc)
+    return cited_pages(original, cited, pages) if original else []
+
+
+def cited_page_numbers(citation: dict) -> tuple[int, int] | None:
+    """The citation's (first, last) pages, as saved with it (None: a document without
+    pages, or a chat saved before citations had them)."""
+    return tuple(citation["pages"]) if citation.get("pages") else None
+
+
+def show_cited(pipeline: Pipeline, citation: dict, pages: tuple[int, int] | None,
+               highlighted: str) -> None:
+    """A PDF citation's page images beside the highlighted text; other formats (and PDFs
+    whose file is not kept here) the text alone."""
+    info = pipeline.store.document(citation["doc"])
+    views = page_views(pipeline, citation["doc"], info.content_hash, citation["text"],
+                       pages) if info and pages else []
+    if not views:
+        st.html(highlighted)
+        return
+    left, right = st.columns([3, 2])
+    for view in views:
+        left.image(view.png, caption=f"Page {view.page}", width="stretch")
+    right.html(highlighted)
 
 
 def show_message(pipeline: Pipeline, message: Message) -> None:
@@ -175,7 +214,10 @@ def sidebar_documents(pipeline: Pipeline) -> list[str] | None:
     selected = []
     for info in infos:
         left, right = st.columns([5, 1], vertical_alignment="center")
-        if left.checkbox(f"{escape_markdown(info.name)} :gray[· {info.chunks} chunks]",
+        title = info.title
+        named = (f"{escape_markdown(title)} :gray[· {escape_markdown(info.name)}]" if title
+                 else escape_markdown(info.name))
+        if left.checkbox(f"{named} :gray[· {info.chunks} chunks]",
                          value=True, key=f"use:{info.name}"):
             selected.append(info.name)
         with right.popover("", icon=":material/more_vert:", help="Summarize or delete"):

@@ -3,7 +3,8 @@
 A chat is a titled list of messages; an assistant message keeps the full response
 (answer, citations, passages, scope) as JSON, so a reloaded chat shows the same sources.
 `export_markdown` turns a chat into Markdown with each citation as a footnote quoting
-its span. It does not answer anything and knows nothing of Streamlit.
+its span, with the document's title and the pages it is printed on. It does not answer
+anything and knows nothing of Streamlit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from rag.render import page_label
 
 FILENAME = "chats.sqlite3"
 UNTITLED = "New chat"
@@ -142,6 +145,9 @@ def export_markdown(chat: Chat) -> str:
         lines += [f"**citechat:** {_MARKER.sub(footnote, message.content)}", ""]
     for k, citation in enumerate(footnotes, start=1):
         quote = " ".join(citation["text"].split())
-        lines.append(f"[^{k}]: {citation['doc']}, characters {citation['start']}–"
-                     f"{citation['end']}: “{quote}”")
+        title = " ".join((citation.get("title") or "").split())
+        named = f"{title} ({citation['doc']})" if title else citation["doc"]
+        page = page_label(citation.get("pages"))
+        lines.append(f"[^{k}]: {named}, {page + ', ' if page else ''}characters "
+                     f"{citation['start']}–{citation['end']}: “{quote}”")
     return "\n".join(lines).rstrip() + "\n"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -23,7 +22,9 @@ from rag.citations import citing_sentences
 from rag.embedding import Embedder
 from rag.engines.base import REFUSAL
 from rag.lexical import fold, mentions, tokenize
-from rag.types import Citation
+from rag.types import Citation, Claim, Verdict
+
+__all__ = ["Claim", "check", "critical_missing", "support_score", "verdict"]
 
 SUPPORTED, WEAK = 0.6, 0.45  # verdict thresholds, calibrated in benchmarks/claims.py
 LEXICAL_WEIGHT = 0.5
@@ -38,17 +39,6 @@ _NEGATION_IN_CONTEXT = re.compile(
     r"\b\w+n[’']t\b", re.IGNORECASE)
 _META = re.compile(r"^(?:the documents? (?:do(?:n[’']t| not)|does(?:n[’']t| not)) say|"
                    r"summari[sz]e|in summary|here is|sources?:)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Claim:
-    sentence: str
-    citations: list[int]
-    support: float
-    verdict: str  # supported | weak | unsupported | uncited
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def critical_missing(sentence: str, evidence: str) -> list[str]:
@@ -78,7 +68,7 @@ def support_score(sentence: str, evidence: str, similarity: float) -> float:
     return float(np.clip(score, 0.0, 1.0))
 
 
-def verdict(support: float) -> str:
+def verdict(support: float) -> Verdict:
     return "supported" if support >= SUPPORTED else "weak" if support >= WEAK else "unsupported"
 
 
@@ -106,8 +96,8 @@ def check(answer: str, citations: Sequence[Citation], embedder: Embedder | None)
     for i, ((sentence, numbers), (_, evidence)) in enumerate(zip(sentences, pairs, strict=True)):
         if not evidence:
             if is_factual(sentence):
-                claims.append(Claim(sentence, [], 0.0, "uncited"))
+                claims.append(Claim(sentence, (), 0.0, "uncited"))
             continue
         support = support_score(sentence, evidence, float(similarity[i]))
-        claims.append(Claim(sentence, list(numbers), round(support, 3), verdict(support)))
+        claims.append(Claim(sentence, tuple(numbers), round(support, 3), verdict(support)))
     return claims

@@ -17,7 +17,8 @@ import typer
 from rag.config import Settings, load_settings
 from rag.errors import CitechatError
 from rag.pipeline import IngestReport, Pipeline
-from rag.types import Response, Turn
+from rag.render import page_label
+from rag.types import Citation, Passage, Response, Turn
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Answers and summaries over your documents, every claim cited.")
@@ -71,7 +72,7 @@ def _print_report(report: IngestReport) -> None:
 @app.command()
 def ingest(ctx: typer.Context, paths: Annotated[list[Path], typer.Argument()],
            as_json: JsonFlag = False) -> None:
-    """Add or update documents from files and folders (.txt .md .html .pdf)."""
+    """Add or update documents from files and folders (.txt .md .html .pdf .docx)."""
     report = _pipeline(ctx).ingest(paths, progress=not as_json and sys.stderr.isatty())
     if as_json:
         _print_json({"results": [asdict(r) for r in report.results],
@@ -83,7 +84,7 @@ def ingest(ctx: typer.Context, paths: Annotated[list[Path], typer.Argument()],
 
 @app.command()
 def docs(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """List documents with their chunk counts."""
+    """List documents: name, title, pages, chunks and characters."""
     infos = _pipeline(ctx).documents()
     if as_json:
         _print_json([asdict(i) for i in infos])
@@ -91,7 +92,9 @@ def docs(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if not infos:
         typer.echo("No documents yet: run `citechat ingest PATH`.")
     for info in infos:
-        typer.echo(f"{info.name}\t{info.chunks} chunks\t{info.chars} chars")
+        title = " ".join(info.title.split()) or "(untitled)"
+        paged = f"{info.pages} pages\t" if info.pages else ""
+        typer.echo(f"{info.name}\t{title}\t{paged}{info.chunks} chunks\t{info.chars} chars")
 
 
 @app.command()
@@ -110,8 +113,17 @@ def retrieve_command(ctx: typer.Context, query: str, docs: DocOption = None,
         _print_json([asdict(p) for p in passages])
         return
     for rank, passage in enumerate(passages, start=1):
-        typer.echo(f"[{rank}] {passage.doc} {passage.start}-{passage.end} "
+        typer.echo(f"[{rank}] {_where(passage)} "
                    f"(score {passage.score:.4f})\n{passage.text}\n")
+
+
+def _where(span: Passage | Citation) -> str:
+    """A passage's or citation's place: "Title (file.pdf, p. 12) 120-340"."""
+    title = " ".join(span.title.split())
+    page = page_label(span.pages)
+    inside = ", ".join(part for part in (span.doc, page) if part)
+    named = f"{title} ({inside})" if title else inside
+    return f"{named} {span.start}-{span.end}"
 
 
 def _print_response(response: Response, as_json: bool, streamed: bool = False) -> None:
@@ -122,11 +134,11 @@ def _print_response(response: Response, as_json: bool, streamed: bool = False) -
         typer.echo(response.answer)
     for citation in response.citations:
         quote = " ".join(citation.text.split())
-        typer.echo(f"  [{citation.n}] {citation.doc} {citation.start}-{citation.end}: “{quote}”")
+        typer.echo(f"  [{citation.n}] {_where(citation)}: “{quote}”")
     for claim in response.claims:
-        if claim["verdict"] != "supported":
-            typer.echo(f"warning: {claim['verdict']} claim (support {claim['support']:.2f}): "
-                       f"{claim['sentence']}", err=True)
+        if claim.verdict != "supported":
+            typer.echo(f"warning: {claim.verdict} claim (support {claim.support:.2f}): "
+                       f"{claim.sentence}", err=True)
 
 
 def _sink(as_json: bool):

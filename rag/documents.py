@@ -1,15 +1,16 @@
 """Loading files into Documents: the exact text citations will point into.
 
-Reads .txt, .md, .html/.htm and .pdf. The text a reader returns *is* the document's
-source text from then on (for HTML and PDF, the extracted text), so every offset stored
-later refers to it. It does not chunk, embed or store anything, and it does not clean the
-text: boilerplate stays, so offsets stay exact.
+Picks the format reader by file type (rag/readers/: .txt, .md, .html/.htm, .pdf, .docx),
+enforces the size limit, and turns every failure into a one-line reason. The text a
+reader returns *is* the document's source text from then on (for HTML, PDF and Word,
+the extracted text), so every offset stored later refers to it; its title and page
+ranges travel with it. It does not chunk, embed or store anything, and it removes
+nothing: boilerplate and page furniture stay (marked, not cut), so offsets stay exact.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 import unicodedata
@@ -18,104 +19,49 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import CitechatError, UnreadableDocument, UnsupportedFormat
-from rag.types import Document
+from rag.readers.docx import read_docx
+from rag.readers.html import read_html
+from rag.readers.pdf import read_pdf
+from rag.readers.text import read_markdown, read_text
+from rag.types import Document, Extracted
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def _utf16_without_bom(data: bytes) -> str | None:
-    """"utf-16-le" or "utf-16-be" when `data` looks like UTF-16 text written without a
-    byte order mark (mostly ASCII, so every other byte is zero), else None."""
-    head = data[:4096]
-    pairs = len(head) // 2
-    if len(data) % 2 or pairs < 2:
-        return None
-    low_zero, high_zero = head[0::2].count(0), head[1::2].count(0)
-    if high_zero >= 0.6 * pairs and low_zero <= 0.05 * pairs:
-        return "utf-16-le"
-    if low_zero >= 0.6 * pairs and high_zero <= 0.05 * pairs:
-        return "utf-16-be"
-    return None
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif b"\x00" in data:
-        encoding = _utf16_without_bom(data)
-        if encoding is None:
-            raise UnreadableDocument("binary data, not text")
-    else:
-        encoding = "utf-8-sig"
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        shown = "UTF-8" if encoding == "utf-8-sig" else "UTF-16"
-        raise UnreadableDocument(f"not valid {shown} text (byte {exc.start})") from None
-
-
-# C0 and C1 controls other than \t \n \v \f \r: binary data, or terminal escape sequences
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
-
-
-def _read_text(data: bytes) -> str:
-    text = _decode(data)
-    if control := _CONTROL.search(text):
-        raise UnreadableDocument(
-            f"binary data, not text (control character U+{ord(control.group()):04X} "
-            f"at character {control.start()})")
-    return text
-
-
-def _read_html(data: bytes) -> str:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(_decode(data), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "head"]):
-        tag.decompose()
-    lines = (line.strip() for line in soup.get_text("\n").splitlines())
-    return "\n".join(line for line in lines if line)
-
-
-def _read_pdf(data: bytes) -> str:
-    import io
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    # pypdf logs each repair it attempts on a broken file; the ingest report says it once
-    log = logging.getLogger("pypdf")
-    level = log.level
-    log.setLevel(logging.CRITICAL + 1)
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise UnreadableDocument("encrypted PDF")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except CitechatError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise UnreadableDocument(f"corrupt PDF ({type(exc).__name__})") from None
-    finally:
-        log.setLevel(level)
-    return "\n\n".join(page.strip() for page in pages if page.strip())
-
-
-READERS: dict[str, Callable[[bytes], str]] = {
-    ".txt": _read_text,
-    ".md": _read_text,
-    ".html": _read_html,
-    ".htm": _read_html,
-    ".pdf": _read_pdf,
+READERS: dict[str, Callable[..., Extracted]] = {
+    ".txt": read_text,
+    ".md": read_markdown,
+    ".html": read_html,
+    ".htm": read_html,
+    ".pdf": read_pdf,
+    ".docx": read_docx,
 }
+# types refused by name, with the reason (checked before the file is read)
+REFUSED = {".docm": "a macro-enabled Word file (.docm); citechat does not read macros: "
+                    "save it as .docx",
+           ".doc": "a Word 97-2003 file (.doc): save it as .docx"}
+# kept after ingest, so that a citation can show the page it is printed on (rag/pages.py)
+KEEP_ORIGINAL = frozenset({".pdf"})
 
 
-def _reader(name: str) -> Callable[[bytes], str]:
+@dataclass(frozen=True)
+class Loaded:
+    """A file read for ingest: its Document, the ranges of its page furniture, and the
+    file's bytes when they are kept (PDFs: citations show their pages)."""
+
+    document: Document
+    furniture: tuple[tuple[int, int], ...] = ()
+    original: bytes | None = None
+
+
+def _reader(name: str) -> Callable[..., Extracted]:
     suffix = Path(name).suffix.lower()
+    if suffix in REFUSED:
+        raise UnsupportedFormat(REFUSED[suffix])
     if suffix not in READERS:
         shown = suffix or "no extension"
         raise UnsupportedFormat(f"unsupported file type ({shown}); citechat reads "
@@ -127,22 +73,33 @@ def _too_large(size: int, max_bytes: int) -> UnreadableDocument:
     return UnreadableDocument(f"too large ({size:,} bytes; the limit is {max_bytes / 1e6:g} MB)")
 
 
-def parse(name: str, data: bytes, max_bytes: int | None = None) -> Document:
-    """A Document named `name` from raw bytes, or a CitechatError saying why not."""
+def read(name: str, data: bytes, max_bytes: int | None = None,
+         on_page: Callable[[int, int], None] | None = None) -> Loaded:
+    """The file `name` read from raw bytes, or a CitechatError saying why not.
+    `on_page(done, total)` follows a paged document's reading."""
     reader = _reader(name)
     if max_bytes is not None and len(data) > max_bytes:
         raise _too_large(len(data), max_bytes)
     if not data.strip():
         raise UnreadableDocument("empty file")
     try:
-        text = reader(data)
+        extracted = reader(data, on_page) if reader is read_pdf else reader(data)
     except CitechatError:
         raise
     except Exception as exc:  # parsers of hostile files fail in ways nobody lists
         raise UnreadableDocument(f"cannot be read ({type(exc).__name__})") from None
-    if not text.strip():
+    if not extracted.text.strip():
         raise UnreadableDocument("no text could be extracted")
-    return Document(name=name, text=text, content_hash=content_hash(text))
+    text = extracted.text
+    document = Document(name=name, text=text, content_hash=content_hash(text),
+                        title=extracted.title, pages=extracted.pages)
+    keep = Path(name).suffix.lower() in KEEP_ORIGINAL
+    return Loaded(document, extracted.furniture, data if keep else None)
+
+
+def parse(name: str, data: bytes, max_bytes: int | None = None) -> Document:
+    """A Document named `name` from raw bytes, or a CitechatError saying why not."""
+    return read(name, data, max_bytes).document
 
 
 @dataclass(frozen=True)
@@ -204,9 +161,10 @@ def find_files(paths: list[Path]) -> Iterator[Candidate]:
             yield _candidate(path, relative.as_posix(), root)
 
 
-def load(candidate: Candidate, max_bytes: int | None = None) -> Document:
-    """The candidate's Document, or a CitechatError saying why not. A file over
-    `max_bytes` is refused without being read whole."""
+def load(candidate: Candidate, max_bytes: int | None = None,
+         on_page: Callable[[int, int], None] | None = None) -> Loaded:
+    """The candidate read, or a CitechatError saying why not. A file over `max_bytes` is
+    refused without being read whole."""
     if candidate.problem:
         raise UnreadableDocument(candidate.problem)
     _reader(candidate.name)
@@ -214,7 +172,7 @@ def load(candidate: Candidate, max_bytes: int | None = None) -> Document:
         data = file.read() if max_bytes is None else file.read(max_bytes + 1)
         if max_bytes is not None and len(data) > max_bytes:
             raise _too_large(os.fstat(file.fileno()).st_size, max_bytes)
-    return parse(candidate.name, data, max_bytes)
+    return read(candidate.name, data, max_bytes, on_page)
 
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)

@@ -104,7 +104,7 @@ def score_item(item: dict[str, Any], response: Response,
     return {"id": item["id"], "unanswerable": bool(item.get("unanswerable")),
             "refused": response.refused, "retrieved": retrieved, "citations_correct": correct,
             "must_ok": must_ok,
-            "claims_supported": [c["verdict"] == "supported" for c in response.claims]}
+            "claims_supported": [c.verdict == "supported" for c in response.claims]}
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -37,10 +37,12 @@ class Sentence:
     rank: int  # rank of the best retrieved passage holding it (0 = best)
     after_break: bool  # a line break (or unseen text) separates it from the one before
     furniture: bool = False  # on a line of page furniture (a headline, a photo caption)
+    title: str = ""  # its document's title
 
 
-def _stretches(passages: Sequence[Passage]) -> list[tuple[str, int, str, int]]:
-    """(doc, start, text, best rank) of each run of passages that overlap or touch."""
+def _stretches(passages: Sequence[Passage]) -> list[tuple[str, int, str, int, str]]:
+    """(doc, start, text, best rank, title) of each run of passages that overlap or
+    touch."""
     ranked = sorted(enumerate(passages), key=lambda item: (item[1].doc, item[1].start))
     runs: list[list] = []
     for rank, p in ranked:
@@ -50,14 +52,14 @@ def _stretches(passages: Sequence[Passage]) -> list[tuple[str, int, str, int]]:
             last[2] += p.text[max(end - p.start, 0):]
             last[3] = min(last[3], rank)
         else:
-            runs.append([p.doc, p.start, p.text, rank])
+            runs.append([p.doc, p.start, p.text, rank, p.title])
     return [tuple(run) for run in runs]
 
 
 def candidate_sentences(passages: Sequence[Passage]) -> list[Sentence]:
     """Every sentence of the passages once, in document order within each document."""
     found: list[Sentence] = []
-    for doc, offset, text, rank in _stretches(passages):
+    for doc, offset, text, rank, title in _stretches(passages):
         previous_end = None
         for s, e in sentence_spans(text):
             gap = text[previous_end:s] if previous_end is not None else None
@@ -66,7 +68,7 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[Sentence]:
                 after_break = offset + s - found[-1].end > 1  # a paragraph break, likely
             line = text[text.rfind("\n", 0, s) + 1:(text.find("\n", e) + 1 or len(text) + 1) - 1]
             found.append(Sentence(doc, offset + s, offset + e, text[s:e], rank, after_break,
-                                  is_furniture(line)))
+                                  is_furniture(line), title))
             previous_end = e
     return found
 

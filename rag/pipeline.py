@@ -12,20 +12,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from rag import chunking, citations, claims, documents
 from rag.config import Settings
 from rag.embedding import Embedder, build_embedder
 from rag.engines.base import REFUSAL, Draft, Engine, TokenSink
 from rag.errors import CitechatError, DocumentNotFound, StoreBusy, StoreUnavailable
+from rag.originals import Originals
+from rag.progress import SILENT, Bars, Silent
 from rag.retrieval import retrieve
 from rag.store import DocInfo, Store, open_store
-from rag.types import Citation, Document, Passage, Response, Turn
+from rag.types import Citation, Document, Passage, Response, Turn, pages_of
 
 Status = Literal["added", "updated", "unchanged", "failed"]
+Span = TypeVar("Span", Passage, Citation)
 LOCK_WAIT_S = 30.0
 
 
@@ -114,26 +117,31 @@ class Pipeline:
                 "was written before is kept, and running the same command again resumes."
             ) from exc
 
-    def _store_document(self, doc: Document) -> FileResult:
+    def _store_document(self, doc: Document, furniture: Sequence[tuple[int, int]] = (),
+                        shown: Silent = SILENT) -> FileResult:
         with self._store_failure():
             known = self.store.document(doc.name)
         if known is not None and known.content_hash == doc.content_hash:
             return FileResult(doc.name, "unchanged", known.chunks)
         chunks = chunking.chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
-        title = chunking.title_of(doc)
-        contexts = [chunking.context_for(doc, c, title) for c in chunks]
-        vectors = self.embedder.embed(
+        contexts = [chunking.context_for(doc, c, doc.title) for c in chunks]
+        vectors = shown.embed(self.embedder.embed,
             [f"{x} {c.text}".strip() for x, c in zip(contexts, chunks, strict=True)])
-        weights = chunking.boilerplate_weights(doc, chunks)
+        weights = chunking.boilerplate_weights(doc, chunks, furniture)
         sentences = [(c.id, s) for c in chunks for s in chunking.sentences_of(doc, c)]
-        sentence_vectors = self.embedder.embed([s.text for _, s in sentences])
+        sentence_vectors = shown.embed(self.embedder.embed, [s.text for _, s in sentences])
         with self._store_failure():
             self.store.put(doc, chunks, vectors, weights, contexts, sentences, sentence_vectors)
         return FileResult(doc.name, "updated" if known else "added", len(chunks))
 
-    def _ingest_one(self, name: str, load: Callable[[], Document]) -> FileResult:
+    def _ingest_one(self, name: str, load: Callable[[], documents.Loaded],
+                    shown: Silent = SILENT) -> FileResult:
         try:
-            return self._store_document(load())
+            loaded = load()
+            if loaded.original is not None:  # before the entry that names it (originals.py)
+                self.originals.keep(loaded.document.content_hash,
+                                    Path(name).suffix, loaded.original)
+            return self._store_document(loaded.document, loaded.furniture, shown)
         except StoreUnavailable:
             raise  # not this file's fault: the whole ingest stops
         except CitechatError as exc:
@@ -158,22 +166,42 @@ class Pipeline:
         with self._write_lock(), self._store_failure():
             report.orphans_removed = self.store.repair()
             for candidate in _progress(candidates, progress):
-                result = self._ingest_one(
-                    candidate.name, lambda c=candidate: documents.load(c, self.max_bytes))
+                shown = Bars(candidate.name) if progress else SILENT  # a large file's own
+                result = self._ingest_one(candidate.name, lambda c=candidate, s=shown: (
+                    documents.load(c, self.max_bytes, s.page)), shown)
+                shown.close()
                 report.results.append(result)
                 if on_file:
                     on_file(len(report.results), len(candidates), result)
+            self._prune_originals()
         return report
 
     def ingest_bytes(self, filename: str, data: bytes) -> FileResult:
         """Ingest one uploaded file under a sanitised name."""
         name = documents.safe_name(filename)
         with self._write_lock():
-            return self._ingest_one(name, lambda: documents.parse(name, data, self.max_bytes))
+            result = self._ingest_one(name, lambda: documents.read(name, data, self.max_bytes))
+            self._prune_originals()
+            return result
 
     def remove(self, name: str) -> None:
         with self._write_lock(), self._store_failure():
             self.store.delete(name)
+            self._prune_originals()
+
+    @property
+    def originals(self) -> Originals:
+        return Originals(self.settings.data_dir)
+
+    def _prune_originals(self) -> None:
+        if self.originals.folder.is_dir():
+            self.originals.prune(d.content_hash for d in self.store.list_documents())
+
+    def original(self, name: str) -> bytes | None:
+        """The file document `name` was read from, when it is kept (PDFs, in this data
+        directory), else None."""
+        info = self.store.document(name)
+        return None if info is None else self.originals.get(info.content_hash, Path(name).suffix)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -186,7 +214,22 @@ class Pipeline:
     def retrieve(self, query: str, k: int | None = None, docs: Sequence[str] | None = None,
                  budget_chars: int | None = None) -> list[Passage]:
         self._check_docs(docs)
-        return retrieve(self.store, self.embedder, query, k or self.settings.k, docs, budget_chars)
+        found = retrieve(self.store, self.embedder, query, k or self.settings.k, docs,
+                         budget_chars)
+        return self._located(found)
+
+    def _located(self, spans: Sequence[Span]) -> list[Span]:
+        """Passages or citations with their document's title and the pages they are on."""
+        infos = self.store.table().infos
+        located = []
+        for span in spans:
+            info = infos.get(span.doc)
+            if info is None:  # written by another process since the table was read
+                located.append(span)
+                continue
+            located.append(replace(span, title=info.title,
+                                   pages=pages_of(info.page_ranges, span.start, span.end)))
+        return located
 
     def _check_docs(self, docs: Sequence[str] | None) -> None:
         if not docs:
@@ -216,24 +259,23 @@ class Pipeline:
         started = time.perf_counter()
         wanted = set(docs or [d.name for d in self.documents()])
         table = self.store.table()
-        # a unit's score carries its chunk's boilerplate weight, so summaries can skip it
-        units = [Passage(c.doc, c.start, c.end, float(table.weights[row]), c.text)
-                 for row, c in ((r, table.chunk(r)) for r in range(len(table.ids)))
-                 if c.doc in wanted]
+        units = self._located([
+            Passage(c.doc, c.start, c.end, 1.0, c.text, weight=float(table.weights[row]))
+            for row, c in ((r, table.chunk(r)) for r in range(len(table.ids)))
+            if c.doc in wanted])
         gathered = time.perf_counter()
         title = "Summarize: " + (", ".join(sorted(wanted)) if docs else "the whole collection")
         draft = self.engine.summarize(units, instruction, on_token)
         response = self._finish(title, title, draft, units, started, gathered)
         # the passages of a summary are the chunks it cites, not every chunk it read
-        response.passages = [u for u in units if any(
-            c.doc == u.doc and u.start <= c.start < u.end for c in response.citations)]
-        return response
+        return replace(response, passages=tuple(u for u in units if any(
+            c.doc == u.doc and u.start <= c.start < u.end for c in response.citations)))
 
     def _finish(self, question: str, standalone: str, draft: Draft, passages: list[Passage],
                 started: float, retrieved: float) -> Response:
         """Citations resolved to exact spans, each claim checked against them."""
         resolved = citations.resolve(draft.text, draft.sources)
-        answer, cited = resolved.answer, resolved.citations
+        answer, cited = resolved.answer, self._located(resolved.citations)
         found = [] if draft.refused else claims.check(answer, cited, self.embedder)
         if self.settings.drop_unsupported and any(c.verdict == "unsupported" for c in found):
             answer, cited, found = self._without_unsupported(found, cited)
@@ -243,13 +285,13 @@ class Pipeline:
             standalone_question=standalone,
             answer=(draft.text.strip() or REFUSAL) if draft.refused else answer,
             refused=draft.refused,
-            citations=[] if draft.refused else cited,
-            passages=passages,
+            citations=() if draft.refused else tuple(cited),
+            passages=tuple(passages),
             engine=self.engine.name,
             timings_ms={"retrieve": round((retrieved - started) * 1000, 1),
                         "generate": round((done - retrieved) * 1000, 1),
                         "total": round((done - started) * 1000, 1)},
-            claims=[c.to_dict() for c in found],
+            claims=tuple(found),
         )
 
     def _without_unsupported(self, found: list[claims.Claim], cited: list[Citation]):
@@ -258,8 +300,8 @@ class Pipeline:
         text = " ".join(c.sentence + "".join(f"[{n}]" for n in c.citations) for c in kept)
         sources = [Passage(c.doc, c.start, c.end, 1.0, c.text) for c in cited]
         resolved = citations.resolve(text, sources)
-        return resolved.answer, resolved.citations, claims.check(
-            resolved.answer, resolved.citations, self.embedder)
+        located = self._located(resolved.citations)
+        return resolved.answer, located, claims.check(resolved.answer, located, self.embedder)
 
 
 def _progress(items: Iterable, enabled: bool):

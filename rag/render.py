@@ -77,6 +77,14 @@ def with_badges(text: str) -> str:
     return _MARKER.sub(lambda m: f":blue-badge[{m.group(1)}]", text)
 
 
+def page_label(pages: tuple[int, int] | list[int] | None) -> str:
+    """"p. 12", "pp. 12–13", or "" for a document without pages."""
+    if not pages:
+        return ""
+    first, last = pages
+    return f"p. {first}" if first == last else f"pp. {first}–{last}"
+
+
 def short(text: str, limit: int = 160) -> str:
     """`text` on one line, cut at a word boundary to at most `limit` characters."""
     flat = " ".join(text.split())

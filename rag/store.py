@@ -34,7 +34,7 @@ import numpy as np
 
 from rag.errors import DocumentNotFound, EmbeddingMismatch, StoreUnavailable
 from rag.lexical import LexicalIndex
-from rag.types import Chunk, Document
+from rag.types import Chunk, Document, Span
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,18 @@ class DocInfo:
     content_hash: str
     chunks: int
     chars: int
+    title: str = ""
+    page_ranges: tuple[Span, ...] = ()  # one (start, end) per page; empty without pages
+
+    @property
+    def pages(self) -> int:
+        return len(self.page_ranges)
+
+    @classmethod
+    def from_metadata(cls, m: dict) -> DocInfo:
+        ranges = tuple((int(s), int(e)) for s, e in json.loads(m.get("page_ranges") or "[]"))
+        return cls(m["name"], m["hash"], int(m["chunks"]), int(m["chars"]),
+                   str(m.get("title") or ""), ranges)
 
 
 @dataclass
@@ -58,6 +70,7 @@ class ChunkTable:
     texts: list[str]
     lexical: LexicalIndex
     row_of: dict[str, int] = field(init=False)  # chunk id -> row
+    infos: dict[str, DocInfo] = field(default_factory=dict)  # document name -> its entry
 
     def __post_init__(self) -> None:
         self.row_of = {chunk_id: row for row, chunk_id in enumerate(self.ids)}
@@ -166,18 +179,14 @@ class Store:
 
     def list_documents(self) -> list[DocInfo]:
         got = self.documents.get(include=["metadatas"])
-        infos = [
-            DocInfo(m["name"], m["hash"], int(m["chunks"]), int(m["chars"]))
-            for m in got["metadatas"] or []
-        ]
+        infos = [DocInfo.from_metadata(m) for m in got["metadatas"] or []]
         return sorted(infos, key=lambda info: info.name)
 
     def document(self, name: str) -> DocInfo | None:
         got = self.documents.get(ids=[_doc_id(name)], include=["metadatas"])
         if not got["ids"]:
             return None
-        m = got["metadatas"][0]
-        return DocInfo(m["name"], m["hash"], int(m["chunks"]), int(m["chars"]))
+        return DocInfo.from_metadata(got["metadatas"][0])
 
     def source_text(self, name: str) -> str:
         info = self.document(name)
@@ -237,7 +246,8 @@ class Store:
         self.documents.upsert(
             ids=[_doc_id(doc.name)], embeddings=[[1.0]], documents=[doc.text],
             metadatas=[{"name": doc.name, "hash": doc.content_hash, "chunks": len(chunks),
-                        "chars": len(doc.text)}],
+                        "chars": len(doc.text), "title": doc.title,
+                        "page_ranges": json.dumps([list(p) for p in doc.pages])}],
         )
         stale = {"$and": [{"doc": doc.name}, {"hash": {"$ne": doc.content_hash}}]}
         self.chunks.delete(where=stale)
@@ -350,17 +360,25 @@ class Store:
     def _read_table(self, known: ChunkTable | None) -> ChunkTable:
         for _ in range(3):
             infos = self.list_documents()
-            fingerprint = self._fingerprint(infos)
-            if known is not None and known.fingerprint == fingerprint:
-                return known
-            expected = Counter({d.name: d.chunks for d in infos})
-            table = self._load_table(fingerprint)
-            if table is None or Counter(table.docs.tolist()) != expected:
-                table = self._build_table(fingerprint, infos)
-                if Counter(table.docs.tolist()) != expected:
-                    continue
+            table = self._table_for(known, infos)
+            # the entries it was read against ride along (titles, page ranges)
+            table.infos = {d.name: d for d in infos}
+            if Counter(table.docs.tolist()) == Counter({d.name: d.chunks for d in infos}):
+                return table
+        return table
+
+    def _table_for(self, known: ChunkTable | None, infos: list[DocInfo]) -> ChunkTable:
+        """The table for these entries: `known` if it is theirs, else the cached one if
+        it matches their chunk counts, else one built (and cached when it matches)."""
+        fingerprint = self._fingerprint(infos)
+        if known is not None and known.fingerprint == fingerprint:
+            return known
+        expected = Counter({d.name: d.chunks for d in infos})
+        table = self._load_table(fingerprint)
+        if table is None or Counter(table.docs.tolist()) != expected:
+            table = self._build_table(fingerprint, infos)
+            if Counter(table.docs.tolist()) == expected:
                 self._save_table(table)
-            return table
         return table
 
     def _fetch_live_chunks(self, infos: Sequence[DocInfo]) -> list[tuple[str, dict, str]]:

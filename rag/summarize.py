@@ -36,7 +36,7 @@ def _prior(sentence: str, position: float) -> float:
 def _candidates(units: Sequence[Passage]) -> list[Passage]:
     found = []
     for unit in units:
-        if unit.score < 1.0:  # chunk weight below 1: page furniture, not content
+        if unit.weight < 1.0:  # page furniture, not content
             continue
         for s, e in sentence_spans(unit.text):
             text = unit.text[s:e]

@@ -33,7 +33,7 @@ def cite(text: str, n: int = 1) -> Citation:
 def test_verdicts(embedder, sentence: str, evidence: str, verdict: str) -> None:
     [claim] = check(f"{sentence} [1]", [cite(evidence)], embedder)
     assert claim.verdict == verdict, claim
-    assert claim.citations == [1]
+    assert claim.citations == (1,)
 
 
 def test_uncited_factual_sentences_and_meta_sentences(embedder) -> None:
@@ -66,17 +66,17 @@ class ScriptedEngine:
 def test_responses_carry_claims_and_can_drop_unsupported(seeded) -> None:
     question = "Who represented the United States at the Geneva talks?"
     response = seeded.ask(question)
-    assert response.claims and all(c["verdict"] == "supported" for c in response.claims)
+    assert response.claims and all(c.verdict == "supported" for c in response.claims)
     seeded._engine = ScriptedEngine()
     kept = seeded.ask(question)
     # "counterpart" is not "represented": an inference, fairly flagged weak at worst
-    first, second = (c["verdict"] for c in kept.claims)
+    first, second = (c.verdict for c in kept.claims)
     assert first in ("supported", "weak") and second == "unsupported"
     assert "Poland" in kept.answer
     seeded.settings = seeded.settings.model_copy(update={"drop_unsupported": True})
     dropped = seeded.ask(question)
     assert "Poland" not in dropped.answer and "Sherman" in dropped.answer
-    assert len(dropped.claims) == 1 and dropped.claims[0]["verdict"] != "unsupported"
+    assert len(dropped.claims) == 1 and dropped.claims[0].verdict != "unsupported"
     assert [c.n for c in dropped.citations] == [1] and dropped.citations[0].doc == GENEVA
 
 

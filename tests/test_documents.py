@@ -70,3 +70,25 @@ def test_folder_names_are_relative_and_hidden_files_skipped(tmp_path) -> None:
 )
 def test_safe_name(raw: str, clean: str) -> None:
     assert safe_name(raw) == clean
+
+
+@pytest.mark.parametrize(("name", "data", "title"), [
+    ("a.md", b"Intro words here\n\n# The Real Heading\n\nBody.", "The Real Heading"),
+    ("a.txt", b"Printable version\n\nHarbour Board Approves Dredging Plan\n\nBody text.",
+     "Harbour Board Approves Dredging Plan"),
+    ("a.html", b"<html><head><title>Page title</title></head><body><h1>H</h1>x y z</body>",
+     "Page title"),
+    ("a.html", b"<body><h1>Only a heading</h1><p>Some body text here.</p></body>",
+     "Only a heading"),
+])
+def test_titles(name: str, data: bytes, title: str) -> None:
+    assert parse(name, data).title == title
+
+
+def test_the_seeds_show_their_headlines() -> None:
+    from conftest import GENEVA, RUSI, SEEDS
+
+    titles = {name: parse(name, (SEEDS / name).read_bytes()).title for name in (RUSI, GENEVA)}
+    assert titles == {RUSI: "Russian–Western Dialogue: All Thoughts, No Action",
+                      GENEVA: "Russia and West Continue to Talk, But Not Necessarily in the "
+                              "Same Language"}

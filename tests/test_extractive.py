@@ -57,7 +57,7 @@ def test_seed_answers(seeded) -> None:
     for citation in response.citations:
         assert seeded.source_text(citation.doc)[citation.start : citation.end] == citation.text
     refused = seeded.ask("Who won the 2018 FIFA World Cup?")
-    assert refused.refused and refused.citations == [] and refused.answer == REFUSAL
+    assert refused.refused and refused.citations == () and refused.answer == REFUSAL
 
 
 def test_follow_up_over_the_seeds_finds_the_madrid_passage(seeded) -> None:

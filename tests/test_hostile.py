@@ -62,11 +62,17 @@ class Corpus:
         return [s for s in self.samples if s.kind == kind]
 
 
-def blank_pdf(password: str | None = None, algorithm: str = "RC4-128") -> bytes:
-    from pypdf import PdfWriter
+def blank_pdf(password: str | None = None, algorithm: str = "RC4-128",
+              text: str = "") -> bytes:
+    """A one-page PDF, blank or saying `text`, encrypted when `password` is given (an
+    empty one opens without asking, as viewers do)."""
+    from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
-    writer.add_blank_page(200, 200)
+    if text:
+        writer.append(PdfReader(io.BytesIO(pdf_with_text(text))))
+    else:
+        writer.add_blank_page(200, 200)
     if password is not None:
         writer.encrypt(password, owner_password="owner", algorithm=algorithm)
     out = io.BytesIO()
@@ -184,17 +190,23 @@ def build_corpus(root: Path, outside: Path) -> Corpus:
           b"trailer << /Root 1 0 R /Size 99999999999 >>\nstartxref\n99999999\n%%EOF",
           "corrupt PDF", "corrupt PDF|cannot be read")
     c.add("pdf/loop.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 1 0 R >> endobj\n"
-          b"trailer << /Root 1 0 R >>\n%%EOF", "corrupt PDF", "corrupt PDF|cannot be read")
+          b"trailer << /Root 1 0 R >>\n%%EOF", "corrupt PDF",
+          "corrupt PDF|cannot be read|no text could be extracted")
     c.add("pdf/header-only.pdf", b"%PDF-1.7", "corrupt PDF", "corrupt PDF|cannot be read")
-    for i, (password, algorithm) in enumerate([("secret", "RC4-128"), ("pw", "RC4-40"),
-                                               ("", "RC4-128"), ("", "RC4-40")]):
-        c.add(f"pdf/encrypted{i}.pdf", blank_pdf(password, algorithm), "encrypted PDF",
-              "encrypted PDF")
+    for i, (password, algorithm) in enumerate([("secret", "RC4-128"), ("pw", "RC4-40")]):
+        c.add(f"pdf/encrypted{i}.pdf", blank_pdf(password, algorithm, "Sealed harbour"),
+              "encrypted PDF", "encrypted PDF")
+    for i, algorithm in enumerate(["RC4-128", "RC4-40"]):  # no password needed to open
+        c.add(f"pdf/open-encrypted{i}.pdf", blank_pdf("", algorithm, "Unsealed harbour"))
     for i in range(2):
         c.add(f"pdf/blank{i}.pdf", blank_pdf(), "PDF without text", "no text could be extracted")
+    c.add("pdf/not-a-pdf.pdf", docx_bytes("A Word file named .pdf"), "corrupt PDF", "corrupt PDF")
+
+    # -- Word files: corrupt, encrypted, macro-laden, without text ----------------------------
+    add_bad_word_files(c, rng)
 
     # -- types citechat does not read -------------------------------------------------------
-    for name in ["tool.exe", "letter.docx", "photo.png", "archive.tar.gz", "script.sh",
+    for name in ["tool.exe", "photo.png", "archive.tar.gz", "script.sh",
                  "README", "notes.txt.exe", "slides.pptx"]:
         c.add(f"unsupported/{name}", b"MZ\x90\x00 whatever", "unsupported type",
               "unsupported file type")
@@ -231,6 +243,68 @@ def build_corpus(root: Path, outside: Path) -> Corpus:
     (root / ".git").mkdir()
     (root / ".git" / "notes.txt").write_text("PRIVATE-KEY-MATERIAL")
     return c
+
+
+def docx_bytes(*paragraphs: str, table: list[list[str]] | None = None) -> bytes:
+    """A Word file with a heading, `paragraphs` and optionally a table."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading(paragraphs[0] if paragraphs else "Untitled", level=1)
+    for text in paragraphs[1:]:
+        document.add_paragraph(text)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for row, values in zip(grid.rows, table, strict=True):
+            for cell, value in zip(row.cells, values, strict=True):
+                cell.text = value
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def rezipped(data: bytes, add: dict[str, bytes] | None = None, drop: str = "",
+             replace: dict[str, bytes] | None = None) -> bytes:
+    """A .docx archive with parts added, dropped or replaced."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != drop:
+                target.writestr(info, (replace or {}).get(info.filename, source.read(info)))
+        for name, part in (add or {}).items():
+            target.writestr(name, part)
+    return out.getvalue()
+
+
+def add_bad_word_files(c: Corpus, rng: random.Random) -> None:
+    good = docx_bytes("Harbour minutes", "The harbour board met on Tuesday.",
+                      table=[["Ship", "Berth"], ["Comet", "4"]])
+    c.add("word/minutes.docx", good)
+    corrupt = "corrupt Word file"
+    for i, cut in enumerate(len(good) * k // 5 for k in range(1, 5)):
+        c.add(f"word/truncated{i}.docx", good[:cut], "corrupt Word file", corrupt)
+    c.add("word/random.docx", b"PK\x03\x04" + rng.randbytes(2000), "corrupt Word file", corrupt)
+    c.add("word/text.docx", b"Just some text called .docx", "corrupt Word file", corrupt)
+    c.add("word/no-body.docx", rezipped(good, drop="word/document.xml"), "corrupt Word file",
+          corrupt)
+    c.add("word/bad-xml.docx", rezipped(good, replace={"word/document.xml": b"<w:document"}),
+          "corrupt Word file", corrupt)
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500)
+    c.add("word/encrypted.docx", ole + "EncryptionInfo".encode("utf-16-le") + bytes(500),
+          "encrypted Word file", "encrypted Word file")
+    c.add("word/old-format.docx", ole + "WordDocument".encode("utf-16-le") + bytes(500),
+          "Word 97-2003 file", "Word 97-2003")
+    c.add("word/old.doc", ole, "Word 97-2003 file", "Word 97-2003")
+    c.add("word/macros.docm", good, "macro-enabled Word file", "macro-enabled")
+    c.add("word/hidden-macros.docx", rezipped(good, add={"word/vbaProject.bin": b"\x00" * 64}),
+          "macro-enabled Word file", "contains macros")
+    c.add("word/empty.docx", docx_bytes(""), "Word file without text",
+          "no text could be extracted")
+    bomb = rezipped(good, add={"word/media/zeros.bin": bytes(201_000_000)})
+    c.add("word/bomb.docx", bomb, "Word zip bomb", "unpacks to over")
 
 
 @pytest.fixture
@@ -334,7 +408,8 @@ def test_uploads_are_size_limited_type_checked_and_renamed(make_pipeline, tmp_pa
     uploads = {
         "big.txt": (b"a" * 50_000_001, "failed", "too large"),
         "tool.exe": (text, "failed", "unsupported file type"),
-        "letter.docx": (text, "failed", "unsupported file type"),
+        "letter.docx": (text, "failed", "corrupt Word file"),
+        "macros.docm": (text, "failed", "macro-enabled"),
         "noextension": (text, "failed", "unsupported file type"),
         "../../etc/passwd.txt": (text + b" 1", "added", "passwd.txt"),
         "..\\..\\windows\\boot.md": (text + b" 2", "added", "boot.md"),

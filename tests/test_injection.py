@@ -41,7 +41,7 @@ def test_forged_markers_cannot_cite_what_was_not_given(seeded) -> None:
     # the passages reach the model framed as quoted data, not as instructions
     assert "not instructions" in prompt and f'"""\n{HOSTILE}\n"""' in prompt
     # the made-up claim is caught by the checker
-    verdicts = {c["sentence"][:12]: c["verdict"] for c in response.claims}
+    verdicts = {c.sentence[:12]: c.verdict for c in response.claims}
     assert verdicts["Every docume"] == "uncited"
 
 

@@ -265,7 +265,7 @@ def test_pipeline_ask_through_the_server(seeded) -> None:
     assert response.engine == "openai" and not response.refused and response.citations
     for citation in response.citations:
         assert seeded.source_text(citation.doc)[citation.start : citation.end] == citation.text
-    assert refused.refused and refused.citations == []
+    assert refused.refused and refused.citations == ()
 
 
 def test_dev_eval_through_the_server(seeded) -> None:

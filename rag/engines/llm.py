@@ -27,6 +27,7 @@ from rag.engines.base import REFUSAL, Draft, TokenSink
 from rag.errors import ModelUnavailable
 from rag.prompts import render
 from rag.questions import without_source_descriptor
+from rag.render import page_label
 from rag.selection import Selector, as_passages
 from rag.types import Passage, Turn
 
@@ -114,9 +115,17 @@ def _model_errors(location: str, model_name: str, timeout: float | None) -> Iter
 
 
 def _numbered(passages: Sequence[Passage], first: int = 1) -> str:
-    """Passages as quoted blocks numbered from `first`: the numbers the markers use."""
-    return "\n\n".join(f"[{n}] (from {p.doc})\n\"\"\"\n{p.text}\n\"\"\""
+    """Passages as quoted blocks numbered from `first`: the numbers the markers use,
+    each with its document's title and pages."""
+    return "\n\n".join(f"[{n}] (from {_source(p)})\n\"\"\"\n{p.text}\n\"\"\""
                        for n, p in enumerate(passages, start=first))
+
+
+def _source(passage: Passage) -> str:
+    title = " ".join(passage.title.split())
+    named = f"{passage.doc}, “{title}”" if title else passage.doc
+    page = page_label(passage.pages)
+    return f"{named}, {page}" if page else named
 
 
 def _is_refusal(text: str) -> bool:
