@@ -191,7 +191,7 @@ def _by_kind(question: str, asked: str, ranked: _Ranked, best: Extract) -> list[
 
 
 def _second_hop(question: str, ranked: _Ranked, best: Extract, top: float) -> list[Extract]:
-    """The best sentence of another document named after something the best extract
+    """The best sentence of another document whose title is a name the best extract
     introduces (the bridge of a two-hop question: "the film shot in Leland" names
     "Maximum Overdrive", whose own article says who directed it), when it scores near
     the best."""
@@ -201,8 +201,11 @@ def _second_hop(question: str, ranked: _Ranked, best: Extract, top: float) -> li
         return []
 
     def about_bridge(s: Sentence) -> bool:
-        subject = fold(f"{s.title} {s.doc.rsplit('.', 1)[0]}")
-        return s.doc != best.doc and any(mentions(subject, n) for n in bridges)
+        if s.doc == best.doc:
+            return False
+        subjects = {fold(s.title), fold(s.doc.rsplit(".", 1)[0])}
+        return any(subject == fold(n) or subject.startswith(f"{fold(n)} (")
+                   for subject in subjects for n in bridges)
 
     i = ranked.best_where(about_bridge, HOP_RATIO * top)
     return [] if i is None else [ranked.extract(i, grow=False)]
