@@ -125,8 +125,10 @@ class _Ranked:
         self.score = scores.score
         self.order = [int(i) for i in np.argsort(-scores.score, kind="stable")]
 
-    def extract(self, i: int, grow: bool = True) -> Extract:
-        floor = EXTEND_RATIO * self.score[i]
+    def extract(self, i: int, grow: bool = True, ratio: float = EXTEND_RATIO) -> Extract:
+        """The extract around sentence `i`; with `grow`, neighbours in its paragraph
+        scoring at least `ratio` × as well join it."""
+        floor = ratio * self.score[i]
 
         def wanted(j: int) -> bool:
             return grow and self.score[j] >= floor and self._chars(i, j) <= MAX_EXTRACT_CHARS
@@ -183,10 +185,10 @@ def _by_kind(question: str, asked: str, ranked: _Ranked, best: Extract) -> list[
         docs = dict.fromkeys(ranked.sentences[i].doc for i in ranked.order)
         found = [ranked.best_where(lambda s, d=d: s.doc == d, NEAR_RATIO * top) for d in docs]
         return _distinct([best] + [ranked.extract(i) for i in found if i is not None])
-    if is_list_question(question):
+    if is_list_question(question):  # items often follow each other: the paragraph's next
         items = [ranked.extract(i, grow=False) for i in ranked.order
                  if ranked.score[i] >= LIST_RATIO * top]
-        return _distinct([best, *items])
+        return _distinct([ranked.extract(ranked.order[0], ratio=0.0), *items])
     return _distinct([best, *_second_hop(question, ranked, best, top)])
 
 
