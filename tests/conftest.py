@@ -37,6 +37,8 @@ SEEDS = ROOT / "seeds"
 DEV_EVAL = ROOT / "eval" / "dev.jsonl"
 GENEVA = "003_fa0218dd8f3787b3.txt"
 RUSI = "000_941f52de0b6a0cef.txt"
+GENEVA_TITLE = "Russia and West Continue to Talk, But Not Necessarily in the Same Language"
+RUSI_TITLE = "Russian–Western Dialogue: All Thoughts, No Action"
 
 
 class BagOfWordsEmbedder:

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from rag.chats import ChatStore, export_markdown
 
-from conftest import GENEVA, ROOT, RUSI
+from conftest import GENEVA, GENEVA_TITLE, ROOT, RUSI
 from fake_openai_server import FakeOpenAIServer, overlap_responder
 
 APP = str(ROOT / "app.py")
@@ -54,8 +54,8 @@ def assistant_texts(app: AppTest) -> list[str]:
 
 def documents(app: AppTest) -> dict[str, int]:
     """The sidebar's documents and their chunk counts."""
-    labels = (re.fullmatch(r"(.+) :gray\[· (\d+) chunks\]", plain(c.label)) for c in app.checkbox)
-    return {m.group(1): int(m.group(2)) for m in labels}
+    return {c.key.removeprefix("use:"): int(re.search(r"(\d+) chunks", plain(c.label)).group(1))
+            for c in app.checkbox if c.key.startswith("use:")}
 
 
 def sources(app: AppTest) -> list[tuple[str, int, int, str]]:
@@ -73,7 +73,8 @@ def test_question_gets_a_cited_answer_with_a_highlighted_source(data_dir: Path) 
     app = ask(started(), GENEVA_QUESTION)
     answer = assistant_texts(app)[-1]
     assert "Sherman" in answer and ":blue-badge[1]" in answer
-    assert plain(app.expander[0].label).startswith(f"**[1]** {GENEVA} — “His U.S. counterpart")
+    label = plain(app.expander[0].label)
+    assert label.startswith(f"**[1]** {GENEVA_TITLE} — “His U.S. counterpart")
     doc, start, end, highlighted = sources(app)[0]
     source = (ROOT / "seeds" / GENEVA).read_text(encoding="utf-8")
     assert doc == GENEVA and highlighted == source[start:end] and "Sherman" in highlighted
@@ -174,7 +175,8 @@ def test_export_has_the_answer_with_footnotes_quoting_the_spans(data_dir: Path) 
     doc, start, end, highlighted = sources(app)[0]
     assert text.startswith(f"# {GENEVA_QUESTION}\n\n**You:** {GENEVA_QUESTION}")
     assert "Sherman" in text and "[^1]" in text
-    assert f"[^1]: {doc}, characters {start}–{end}: “{' '.join(highlighted.split())}”" in text
+    assert (f"[^1]: {GENEVA_TITLE} ({doc}), characters {start}–{end}: "
+            f"“{' '.join(highlighted.split())}”") in text
 
 
 def test_first_launch_ingests_the_seeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

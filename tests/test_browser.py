@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from app_server import launch_chromium, running_app
-from conftest import GENEVA, ROOT
+from conftest import GENEVA, GENEVA_TITLE, ROOT
 from fake_openai_server import FakeOpenAIServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -76,7 +76,7 @@ def check_first_citation(page: Page, reply) -> None:
     """Opens citation [1]; its highlighted text is the document's exact cited span."""
     source = reply.get_by_test_id("stExpander").first
     label = source.locator("summary").get_by_test_id("stMarkdownContainer").inner_text()
-    assert label.startswith(f"[1] {GENEVA} — “")
+    assert label.startswith(f"[1] {GENEVA_TITLE} — “")
     source.locator("summary").click()
     mark = source.locator(".citechat-source mark")
     mark.wait_for(timeout=WAIT_MS)
