@@ -201,9 +201,12 @@ class LLMEngine:
         return Draft(text, list(passages))
 
     def _extracts(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
-        """The best extracts as passages; none when the refusal rule refuses."""
+        """The best extracts as passages; none when the refusal rule finds a name, number
+        or negation the documents lack. Low evidence is left to the model, which reads
+        better than the blend scores."""
         asked = without_source_descriptor(question) or question
-        if self.selector.select(asked, passages, asked=question).refusal:
+        reason = self.selector.select(asked, passages, asked=question).refusal
+        if reason and reason != "low evidence":
             return []
         extracts = self.selector.ranked_extracts(asked, passages, EXTRACTS)
         return [p for extract in extracts for p in as_passages(extract, passages)]
