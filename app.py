@@ -33,6 +33,7 @@ from rag.types import Response, Turn
 
 SEEDS = Path(__file__).resolve().parent / "seeds"
 UPLOAD_TYPES = ["txt", "md", "html", "htm", "pdf", "docx"]
+SUMMARY_LENGTHS = ["auto", "short", "medium", "long"]
 FLAGS = {"weak": ("Weakly supported", ":material/warning:"),  # claim verdict -> label, icon
          "unsupported": ("Not supported by its citation", ":material/block:"),
          "uncited": ("No citation", ":material/help:")}
@@ -175,7 +176,8 @@ def respond(pipeline: Pipeline, chats: ChatStore, chat: Chat, question: str,
                for m in chat.messages if m.response and not m.response.get("error")]
     scope = ", ".join(docs) if docs else "all documents"
     if summarize:
-        work = lambda sink: pipeline.summarize(docs, on_token=sink)  # noqa: E731
+        length = st.session_state.get("summary_length", "auto")
+        work = lambda sink: pipeline.summarize(docs, on_token=sink, length=length)  # noqa: E731
     else:
         work = lambda sink: pipeline.ask(question, history, docs, on_token=sink)  # noqa: E731
     chat_id = save(chats, chat.id, question)
@@ -228,8 +230,13 @@ def sidebar_documents(pipeline: Pipeline) -> list[str] | None:
                 st.rerun()
     scope = None if len(selected) in (0, len(infos)) else selected
     label = "Summarize all documents" if scope is None else f"Summarize the {len(scope)} selected"
-    if infos and st.button(label, key="sum:all", icon=":material/summarize:"):
-        st.session_state.pending = scope or []
+    if infos:
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        if left.button(label, key="sum:all", icon=":material/summarize:"):
+            st.session_state.pending = scope or []
+        right.selectbox("Summary length", SUMMARY_LENGTHS, key="summary_length",
+                        format_func=str.capitalize, label_visibility="collapsed",
+                        help="Auto follows each document's length")
     if infos and not selected:
         st.caption("No document ticked: chatting with all of them.")
     sidebar_upload(pipeline)

@@ -13,7 +13,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from benchmarks import answers_report
+from benchmarks import answers_report, claims_report, summaries
 from benchmarks.common import DOCS, save_plot
 
 TEMPLATE = Path(__file__).with_name("template.md")
@@ -462,21 +462,6 @@ def _scaling(r: dict) -> str:
     return "\n".join(rows)
 
 
-def _claims(r: dict) -> str:
-    if not _ok(r.get("claims")):
-        return _missing(r, "claims")
-    c = r["claims"]
-    return "\n".join([
-        f"{c['n']} labelled claims ({c['corrupted']} corrupted) scored against their "
-        f"citations (benchmarks/claims.py; method and set in [claims.md](claims.md)), threshold "
-        f"{c['threshold']}:", "",
-        "| measure | measured | goal |", "|---|---|---|",
-        f"| corrupted claims flagged | **{c['detection']:.1%}** | ≥ 90% |",
-        f"| correct claims flagged (false alarms) | **{c['false_alarms']:.1%}** | ≤ 10% |",
-        f"| time per claim, p50 | **{c['ms_per_claim_p50']:.1f} ms** | ≤ 20 ms |", "",
-        "![claims](bench-claims.png)", ""])
-
-
 def _provenance(r: dict) -> str:
     runs = r.get("runs", {})
     modes = {"quick" if v["quick"] else "full" for v in runs.values()}
@@ -503,8 +488,10 @@ def _plots(r: dict) -> None:
             ("retrieval", _plot_retrieval, "bench-retrieval.png", (6.5, 3.5)),
             ("quality", _plot_refusals, "bench-refusals.png", (10, 3.6)),
             ("scaling", _plot_scaling, "bench-scaling.png", (10, 3.6)),
-            ("claims", _plot_claims, "bench-claims.png", (6, 3.5))):
-        if not _ok(r.get(key)) or (key in ("retrieval", "scaling") and not _sizes(r)):
+            ("claims", claims_report.plot, "bench-claims.png", (10, 3.4)),
+            ("summaries", summaries.plot, "bench-summaries.png", (10, 3.6))):
+        if not _ok(r.get(key)) or (key in ("retrieval", "scaling") and not _sizes(r)) \
+                or "skipped" in r[key]:
             continue
         fig = plt.figure(figsize=size)
         draw(fig, r)
@@ -593,22 +580,12 @@ def _loglog(ax, xs: list[float], ys: list[float], style: str, label: str) -> Non
     ax.legend(fontsize=8)
 
 
-def _plot_claims(fig, r: dict) -> None:
-    ax = fig.subplots()
-    c = r["claims"]
-    ts = [p["threshold"] for p in c["curve"]]
-    ax.plot(ts, [p["detection"] for p in c["curve"]], label="corrupted claims flagged")
-    ax.plot(ts, [p["false_alarms"] for p in c["curve"]], label="correct claims flagged")
-    ax.axvline(c["threshold"], color="grey", ls=":", label="default")
-    ax.set(xlabel="support threshold", ylabel="share", title="Checked citations")
-    ax.legend(fontsize=8)
-
-
 def write(r: dict[str, Any]) -> None:
     _plots(r)
     sections = {"provenance": _provenance, "goals": _goals, "embedding": _embedding,
                 "retrieval": _retrieval, "ingest": _ingest, "answers": _answers,
-                "quality": _quality, "scaling": _scaling, "claims": _claims,
+                "quality": _quality, "scaling": _scaling, "claims": claims_report.render,
+                "summaries": summaries.section,
                 "answers_quality": answers_report.section}
     page = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         {name: render(r) for name, render in sections.items()})

@@ -21,7 +21,18 @@ import sys
 import time
 import traceback
 
-from benchmarks import answers, answers_quality, embedding, ingest, quality, report, scaling
+from benchmarks import (
+    answers,
+    answers_quality,
+    claims_eval,
+    claims_guard,
+    embedding,
+    ingest,
+    quality,
+    report,
+    scaling,
+    summaries,
+)
 from benchmarks.common import DOCS, run_child
 
 RESULTS = DOCS / "benchmarks.json"
@@ -43,13 +54,6 @@ def retrieval(quick: bool) -> list[dict]:
     return found
 
 
-def claims(quick: bool) -> dict:
-    from benchmarks.claims import build, evaluate
-    from rag.embedding import OnnxEmbedder
-
-    return evaluate(build(), OnnxEmbedder())
-
-
 def _list(value) -> list | None:
     """The retrieval sizes measured, unless that part failed (a dict with its error)."""
     return [x for x in value if "error" not in x] if isinstance(value, list) else None
@@ -57,7 +61,8 @@ def _list(value) -> list | None:
 
 STEPS = {"embedding": embedding.run, "retrieval": retrieval, "ingest": ingest.run,
          "answers": answers.run, "quality": quality.run, "scaling": scaling.run,
-         "claims": claims, "answers_quality": answers_quality.run}  # part -> run(quick)
+         "claims": claims_eval.run, "claims_guard": claims_guard.run,
+         "summaries": summaries.run, "answers_quality": answers_quality.run}  # part -> run(quick)
 
 
 def main() -> int:

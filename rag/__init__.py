@@ -1,7 +1,7 @@
 """citechat: answers and summaries over documents, every claim cited to an exact span.
 
-Re-exports the public API. The pipeline (and with it Chroma and onnxruntime) is imported
-on first use, so `import rag` stays cheap.
+Re-exports the public API. The pipeline (and with it Chroma and onnxruntime) and the
+LangChain retriever are imported on first use, so `import rag` stays cheap.
 """
 
 from typing import Any
@@ -14,6 +14,7 @@ __all__ = [
     "Chunk",
     "Citation",
     "CitechatError",
+    "CitechatRetriever",
     "Document",
     "FileResult",
     "IngestReport",
@@ -22,6 +23,7 @@ __all__ = [
     "Response",
     "Settings",
     "Turn",
+    "citechat_chain",
     "load_settings",
 ]
 
@@ -31,4 +33,8 @@ def __getattr__(name: str) -> Any:
         from rag import pipeline
 
         return getattr(pipeline, name)
+    if name in ("CitechatRetriever", "citechat_chain"):
+        from rag import langchain
+
+        return getattr(langchain, name)
     raise AttributeError(name)

@@ -159,9 +159,14 @@ def ask(ctx: typer.Context, question: str, docs: DocOption = None,
 
 @app.command()
 def summarize(ctx: typer.Context, docs: Annotated[Optional[list[str]], typer.Argument()] = None,  # noqa: UP045
+              length: Annotated[str, typer.Option(
+                  "--length", "-l", help="short, medium, long, auto (follows the document's "
+                  "length) or a number of sentences.")] = "auto",
+              focus: Annotated[str, typer.Option(
+                  help="Summarize only what the documents say about this.")] = "",
               as_json: JsonFlag = False) -> None:
     """Summarize documents (all of them when none are named), with citations."""
-    response = _pipeline(ctx).summarize(docs)
+    response = _pipeline(ctx).summarize(docs, length=length, focus=focus)
     _print_response(response, as_json)
 
 

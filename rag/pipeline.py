@@ -2,7 +2,8 @@
 
 This is the one module that knows the whole story; read it top to bottom:
 files -> documents.parse -> chunking -> embedding -> store (ingest), and
-question -> engine.condense -> retrieval -> engine.answer -> citations.resolve (ask).
+question -> engine.condense -> retrieval -> engine.answer -> citations.resolve (ask);
+a typed request for a summary (rag/intents.py) goes to summarize instead.
 Heavy objects (embedder, Chroma client, chat model) are built once by `Pipeline.build`
 and passed in, so tests can hand it fakes. Writes to an embedded store take a file lock.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from rag import chunking, citations, claims, documents
+from rag import chunking, citations, claims, documents, intents
 from rag.config import Settings
 from rag.embedding import Embedder, build_embedder
 from rag.engines.base import REFUSAL, Draft, Engine, TokenSink
@@ -25,6 +26,7 @@ from rag.originals import Originals
 from rag.progress import SILENT, Bars, Silent
 from rag.retrieval import retrieve
 from rag.store import DocInfo, Store, open_store
+from rag.summaries import Length, SummaryRequest
 from rag.types import Citation, Document, Passage, Response, Turn, pages_of
 
 Status = Literal["added", "updated", "unchanged", "failed"]
@@ -245,6 +247,8 @@ class Pipeline:
         question = question.strip()
         if not question:
             raise CitechatError("The question is empty.")
+        if (intent := intents.summary_intent(question)) is not None:
+            return self._typed_summary(question, intent, docs, on_token)
         started = time.perf_counter()
         standalone = self.engine.condense(history, question) if history else question
         passages = self.retrieve(standalone, docs=docs, budget_chars=self.settings.context_chars)
@@ -252,24 +256,49 @@ class Pipeline:
         draft = self.engine.answer(standalone, passages, on_token)
         return self._finish(question, standalone, draft, passages, started, retrieved)
 
+    def _typed_summary(self, question: str, intent: intents.SummaryIntent,
+                       docs: Sequence[str] | None, on_token: TokenSink | None) -> Response:
+        """A summary asked for in the chat, made as the Summarize button makes it, of the
+        documents in scope (`docs`) that the request names."""
+        self._check_docs(docs)
+        table = self.store.table()
+        texts: dict[str, list[str]] = {}  # doc -> its chunks' texts, in table order
+        for row in range(len(table.ids)):
+            texts.setdefault(str(table.docs[row]), []).append(table.texts[row])
+        refs = [intents.DocRef(d.name, d.title, " ".join(texts.get(d.name, [])))
+                for d in self.documents() if not docs or d.name in docs]
+        found = intents.resolve(intent, refs)
+        response = self.summarize(found.docs or docs, on_token=on_token, length=intent.length,
+                                  focus=found.focus, bullets=intent.bullets)
+        return replace(response, question=question)
+
     def summarize(self, docs: Sequence[str] | None = None, instruction: str = "",
-                  on_token: TokenSink | None = None) -> Response:
-        """A cited summary of whole documents (all of the collection when `docs` is empty)."""
+                  on_token: TokenSink | None = None, *, length: Length | str = "auto",
+                  focus: str = "", bullets: bool = False) -> Response:
+        """A cited summary of whole documents (all of the collection when `docs` is empty),
+        `length` short / medium / long / auto or a sentence count, on `focus` if given."""
+        request = SummaryRequest(length, focus, bullets)  # a bad length fails here
         self._check_docs(docs)
         started = time.perf_counter()
         wanted = set(docs or [d.name for d in self.documents()])
-        table = self.store.table()
-        units = self._located([
-            Passage(c.doc, c.start, c.end, 1.0, c.text, weight=float(table.weights[row]))
-            for row, c in ((r, table.chunk(r)) for r in range(len(table.ids)))
-            if c.doc in wanted])
+        units = self.summary_units(wanted)
         gathered = time.perf_counter()
         title = "Summarize: " + (", ".join(sorted(wanted)) if docs else "the whole collection")
-        draft = self.engine.summarize(units, instruction, on_token)
+        title += f", on {request.focus}" if request.focus else ""
+        draft = self.engine.summarize(units, instruction, on_token, request=request)
         response = self._finish(title, title, draft, units, started, gathered)
         # the passages of a summary are the chunks it cites, not every chunk it read
         return replace(response, passages=tuple(u for u in units if any(
             c.doc == u.doc and u.start <= c.start < u.end for c in response.citations)))
+
+    def summary_units(self, docs: set[str]) -> list[Passage]:
+        """Every chunk of these documents, with its boilerplate weight, title and pages,
+        as the engines' summaries read them."""
+        table = self.store.table()
+        return self._located([
+            Passage(c.doc, c.start, c.end, 1.0, c.text, weight=float(table.weights[row]))
+            for row, c in ((r, table.chunk(r)) for r in range(len(table.ids)))
+            if c.doc in docs])
 
     def _finish(self, question: str, standalone: str, draft: Draft, passages: list[Passage],
                 started: float, retrieved: float) -> Response:

@@ -163,14 +163,17 @@ def overlap_responder(messages: list[dict[str, Any]]) -> str:
     """A scripted "model" for end-to-end evals: answers with the first sentence of the
     passage sharing most words with the question, cited; refuses when most names and
     numbers of the question are in no passage, or no passage shares a word with it.
+    Summary prompts are answered the same way, their focus standing for the question.
     Condense prompts get the follow-up joined to the previous question."""
     prompt = messages[-1]["content"]
     if "Standalone question:" in prompt:
         follow_up = re.search(r"Follow-up question: (.*)\n", prompt).group(1)
         previous = re.findall(r"User: (.*)", prompt)[-1]
         return f"{follow_up} ({previous})"
-    question = re.search(r"Question: (.*)\n", prompt).group(1)
     passages = re.findall(r"\[(\d+)\] \(from [^)]*\)\n\"\"\"\n(.*?)\n\"\"\"", prompt, re.S)
+    asked = re.search(r"Question: (.*)\n", prompt) or re.search(r"about this: (.*?)\. If", prompt)
+    # a summary prompt asks about its focus; without one, about its first passage
+    question = asked.group(1) if asked else (passages[0][1] if passages else "")
     words = {w for w in re.findall(r"\w{4,}", question.lower())}
     named = re.findall(r"(?<!^)\b(?:[A-Z]\w+|\d+)", question)
     everything = " ".join(text for _, text in passages)

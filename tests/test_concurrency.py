@@ -261,7 +261,7 @@ def test_app_sessions_ask_while_another_uploads(tmp_path: Path, seeded_dir: Path
         assert all(word in answer for word in MUST_MENTION[question]), answer
         assert overlapping(steps, uploads) >= 1, (steps, uploads)  # really at the same time
     seeds = sorted(path.name for path in SEEDS.iterdir() if path.is_file())
-    assert sorted(line.split(" · ")[0] for line in run["listed"]) == sorted(seeds + UPLOADED)
+    assert sorted(line.split(" · ")[-2] for line in run["listed"]) == sorted(seeds + UPLOADED)
 
     # the store (read once the app has stopped) holds the uploads beside the seeds ...
     settings = load_settings(data_dir=data)

@@ -1,4 +1,4 @@
-"""The offline engine: cited sentences, refusals, follow-ups and whole-document summaries."""
+"""The offline engine: cited sentences, refusals and follow-ups (summaries: test_summarize.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rag.engines.base import REFUSAL
 from rag.engines.extractive import FOLLOW_UP_JOIN, ExtractiveEngine
 from rag.types import Passage, Turn
 
-from conftest import GENEVA, RUSI
+from conftest import GENEVA
 
 PASSAGES = [
     Passage("a.txt", 0, 61, 1.0, "Wendy Sherman led the U.S. delegation. The talks were long."),
@@ -66,19 +66,3 @@ def test_follow_up_over_the_seeds_finds_the_madrid_passage(seeded) -> None:
                         [Turn(first.standalone_question, first.answer)])
     assert any("Madrid" in p.text for p in second.passages[:3])
     assert "Madrid" in second.answer
-
-
-def test_summary_covers_the_whole_document_in_order(seeded) -> None:
-    response = seeded.summarize([RUSI])
-    assert not response.refused and len(response.citations) >= 3
-    assert "Antonov" in response.answer and "peacekeep" in response.answer
-    starts = [c.start for c in response.citations]
-    assert starts == sorted(starts) and all(c.doc == RUSI for c in response.citations)
-    text = seeded.source_text(RUSI)
-    assert all(text[c.start : c.end] == c.text for c in response.citations)
-
-
-def test_collection_summary_has_a_section_per_document(seeded) -> None:
-    response = seeded.summarize()
-    assert f"**{RUSI}**" in response.answer and f"**{GENEVA}**" in response.answer
-    assert {c.doc for c in response.citations} == {RUSI, GENEVA}

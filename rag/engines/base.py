@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rag.types import Passage, Turn
+
+if TYPE_CHECKING:
+    from rag.summaries import SummaryRequest
 
 REFUSAL = "The documents don't say."
 
@@ -42,7 +45,9 @@ class Engine(Protocol):
         ...
 
     def summarize(
-        self, units: Sequence[Passage], instruction: str = "", on_token: TokenSink | None = None
+        self, units: Sequence[Passage], instruction: str = "", on_token: TokenSink | None = None,
+        request: SummaryRequest | None = None,
     ) -> Draft:
-        """A summary of `units` (all chunks of the documents asked for, in document order)."""
+        """A summary of `units` (all chunks of the documents asked for, in document order)
+        at the request's length and focus."""
         ...

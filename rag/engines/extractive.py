@@ -8,7 +8,7 @@ comparing named things an extract naming each, one asking for a list its best fe
 items, and a two-hop question the sentence of the second hop when the passages hold it.
 Every sentence is cited on its own. It refuses on the signals of rag/refusal.py (a name
 the documents lack, a negation or number the best extract lacks, low evidence).
-Summaries pick central sentences of each whole document (rag/summarize.py).
+Summaries pick central sentences of each whole document (rag/summaries/).
 
 It cannot paraphrase, combine facts into a new sentence, or answer yes or no; a
 follow-up is carried by joining the previous question to it.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rag.embedding import Embedder
 from rag.engines.base import REFUSAL, Draft, TokenSink
@@ -28,6 +29,9 @@ from rag.selection import Extract, Selection, Selector
 from rag.types import Passage, Turn
 
 __all__ = ["DEFAULT_THRESHOLD", "FOLLOW_UP_JOIN", "ExtractiveEngine", "draft_from"]
+
+if TYPE_CHECKING:
+    from rag.summaries import SummaryRequest
 
 FOLLOW_UP_JOIN = " — following up on: "
 
@@ -117,11 +121,14 @@ class ExtractiveEngine:
     # -- summaries -------------------------------------------------------------------
 
     def summarize(self, units: Sequence[Passage], instruction: str = "",
-                  on_token: TokenSink | None = None) -> Draft:
-        from rag.summarize import extractive_summary
+                  on_token: TokenSink | None = None,
+                  request: SummaryRequest | None = None) -> Draft:
+        from rag.summaries import SummaryRequest, extractive_summary
 
-        sources, text = extractive_summary(units, self.selector.scorer.vectors, instruction,
-                                           self.embedder.embed_query if instruction else None)
+        request = request or SummaryRequest(focus=instruction)
+        sources, text = extractive_summary(
+            units, self.selector.scorer.vectors, self.embedder.embed_query, request.length,
+            request.focus, request.bullets)
         if not sources:
             return Draft(REFUSAL, [], refused=True)
         if on_token:

@@ -3,7 +3,8 @@
 Prompts come from `prompts/` (rag/prompts.py). Answers and summaries stream token by
 token (LCEL `.stream()`); follow-ups are condensed into standalone questions first;
 summaries are map-reduce over all chunks of the documents asked for, with passage
-numbers global so markers survive the reduce step. Failures of the model server
+numbers global so markers survive the reduce step, at the length and focus asked for
+(a batch with nothing on the focus is left out of the reduce). Failures of the model server
 (missing key, unreachable, timeout, rate limit, unknown model) become one
 `ModelUnavailable` sentence naming the server.
 
@@ -33,6 +34,8 @@ from rag.types import Passage, Turn
 
 if TYPE_CHECKING:
     from langchain_openai import ChatOpenAI
+
+    from rag.summaries import SummaryRequest
 
 OPENAI_URL = "https://api.openai.com/v1"
 BATCH_CHARS = 6000  # passage text per map step; partial summaries per reduce step get twice
@@ -212,16 +215,25 @@ class LLMEngine:
         return [p for extract in extracts for p in as_passages(extract, passages)]
 
     def summarize(self, units: Sequence[Passage], instruction: str = "",
-                  on_token: TokenSink | None = None) -> Draft:
+                  on_token: TokenSink | None = None,
+                  request: SummaryRequest | None = None) -> Draft:
         if not units:
             return Draft(REFUSAL, [], refused=True)
+        if request is not None:  # the length and focus asked for, then the user's words
+            instruction = f"{request.instruction(REFUSAL)} {instruction}".strip()
         batches = _groups([len(u.text) for u in units], self.batch_chars)
         if len(batches) == 1:
-            return Draft(self._map(units, 1, instruction, on_token), list(units))
+            text = self._map(units, 1, instruction, on_token)
+            return Draft(REFUSAL, [], refused=True) if _is_refusal(text) \
+                else Draft(text, list(units))
         # Numbering is global (batch r starts at r.start + 1) so the partial summaries'
-        # markers already point into `units` and the reduce only has to keep them.
-        partials = [self._map(units[r.start:r.stop], r.start + 1, instruction)
-                    for r in batches]
+        # markers already point into `units` and the reduce only has to keep them. A
+        # batch with nothing on the focus says so, and is left out of the reduce.
+        partials = [p for r in batches
+                    if not _is_refusal(p := self._map(units[r.start:r.stop], r.start + 1,
+                                                      instruction))]
+        if not partials:
+            return Draft(REFUSAL, [], refused=True)
         return Draft(self._reduce(partials, instruction, on_token), list(units))
 
     def _map(self, batch: Sequence[Passage], first: int, instruction: str,
