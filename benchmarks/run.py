@@ -24,6 +24,7 @@ import traceback
 from benchmarks import (
     answers,
     answers_quality,
+    api,
     claims_eval,
     claims_guard,
     embedding,
@@ -62,7 +63,8 @@ def _list(value) -> list | None:
 STEPS = {"embedding": embedding.run, "retrieval": retrieval, "ingest": ingest.run,
          "answers": answers.run, "quality": quality.run, "scaling": scaling.run,
          "claims": claims_eval.run, "claims_guard": claims_guard.run,
-         "summaries": summaries.run, "answers_quality": answers_quality.run}  # part -> run(quick)
+         "summaries": summaries.run, "api": api.run,
+         "answers_quality": answers_quality.run}  # part -> run(quick)
 
 
 def main() -> int:

@@ -212,11 +212,17 @@ def eval_command(ctx: typer.Context, file: Path,
 def app_command() -> None:
     """Start the web app (Streamlit) in the browser."""
     import subprocess
+    from importlib import resources
 
-    page = Path(__file__).resolve().parent.parent / "app.py"
-    if not page.exists():
-        raise CitechatError(f"The web app is not installed here ({page} is missing).")
-    raise typer.Exit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(page)]))
+    with resources.as_file(resources.files("rag.app") / "page.py") as page:
+        if not page.is_file():
+            raise CitechatError(f"The web app is not installed here ({page} is missing).")
+        raise typer.Exit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(page)]))
+
+
+from rag.api.commands import register  # noqa: E402 - serve, mcp, keys (FastAPI loaded lazily)
+
+register(app)
 
 
 def run() -> None:

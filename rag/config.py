@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(50.0, gt=0)
     refusal_threshold: float | None = None
     drop_unsupported: bool = False  # remove answer sentences their citations don't support
+    # `citechat serve` / `citechat mcp --http`; without keys only a loopback host is allowed
+    host: str = "127.0.0.1"
+    port: int = Field(8400, ge=1, le=65_535)
+    api_keys: Annotated[list[str], NoDecode] = []  # CITECHAT_API_KEYS: comma-separated
 
     @field_validator("collection")
     @classmethod
@@ -54,6 +59,13 @@ class Settings(BaseSettings):
         # Chroma's own rule for collection names, checked here so the message is ours.
         if not (3 <= len(value) <= 63) or not value[0].isalnum() or not value[-1].isalnum():
             raise ValueError("must be 3-63 characters, starting and ending with a letter or digit")
+        return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
         return value
 
     @model_validator(mode="after")

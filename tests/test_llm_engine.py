@@ -226,7 +226,7 @@ def test_fake_server_lists_models_and_rejects_other_paths() -> None:
         with urllib.request.urlopen(f"{server.base_url}/models", timeout=5) as reply:
             assert json.load(reply)["data"][0]["object"] == "model"
         with pytest.raises(urllib.error.HTTPError, match="404"):
-            urllib.request.urlopen(f"{server.base_url}/embeddings", data=b"{}", timeout=5)
+            urllib.request.urlopen(f"{server.base_url}/completions", data=b"{}", timeout=5)
     assert server.requests == []
 
 

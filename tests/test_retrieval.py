@@ -81,3 +81,19 @@ def test_question_about_each_document_scores_bm25_once(seeded, monkeypatch) -> N
     monkeypatch.setattr(model, "get_scores", lambda terms: scored.append(terms) or score(terms))
     passages = seeded.retrieve("Which Russian officials appear in each of the two articles?")
     assert {p.doc for p in passages} == {GENEVA, RUSI} and len(scored) == 1
+
+
+def test_a_question_about_each_document_reaches_those_the_joint_ranking_outshines(
+        bow_pipeline) -> None:
+    herd = ("Zebras graze in herds on the plains. Their stripes confuse the flies that bite "
+            "them. A zebra foal learns its mother's stripes. ")
+    pipeline = bow_pipeline({
+        "zebras.txt": herd * 4,
+        "lions.txt": "Lions hunt at dusk. They sometimes take zebras at the river.",
+        "trees.txt": "Acacia trees shade the savanna. Giraffes, not zebras, eat their tops."})
+    joint = pipeline.retrieve("Zebras in herds with stripes", k=3)
+    assert {p.doc for p in joint} == {"zebras.txt"}
+    each = pipeline.retrieve("How are zebras described in each of the documents?", k=3)
+    assert {p.doc for p in each} == {"zebras.txt", "lions.txt", "trees.txt"}
+    for passage in each:
+        assert pipeline.source_text(passage.doc)[passage.start : passage.end] == passage.text
