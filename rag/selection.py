@@ -86,6 +86,16 @@ class Selector:
         """The extracts answering `question` from `passages`, or why there are none.
         `asked`: the question as the user put it ("…in each of the two articles"), when
         `question` is it without its where-to-look phrases."""
+        considered = self.consider(question, passages, context, asked)
+        if considered.signals is None:
+            return considered
+        reason = refusal_reason(considered.signals, self.threshold)
+        return Selection((), reason, considered.signals) if reason else considered
+
+    def consider(self, question: str, passages: Sequence[Passage], context: str = "",
+                 asked: str = "") -> Selection:
+        """The extracts that would answer, and the refusal signals, before the rule reads
+        them (the refusal is left None unless there is nothing to quote)."""
         sentences = candidate_sentences(passages)
         if not sentences:
             return Selection((), "no passages")
@@ -95,9 +105,6 @@ class Selector:
         best = ranked.extract(first)
         signals = read_signals(question, [s.text for s in sentences], scores.terms,
                                ranked.window_text(first), float(ranked.score[first]), self.known)
-        reason = refusal_reason(signals, self.threshold)
-        if reason:
-            return Selection((), reason, signals)
         return Selection(tuple(_by_kind(question, asked or question, ranked, best)), None,
                          signals)
 
