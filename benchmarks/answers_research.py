@@ -135,6 +135,16 @@ def build() -> tuple[list[Case], dict[str, np.ndarray]]:
     return found
 
 
+def selector_over(vectors: dict[str, np.ndarray], **options):
+    """A `Selector` reading the cached vectors, knowing the SQuAD collection's terms."""
+    from rag.selection import Selector
+
+    pipeline = ingested("squad", CACHE / "squad-files")
+    table = pipeline.store.table()
+    return Selector(CachedEmbedder(vectors, pipeline.embedder),
+                    known=lambda text: table.lexical.knows(text), **options)
+
+
 if __name__ == "__main__":
     cases, vectors = build()
     print(f"{len(cases)} questions, {len(vectors)} vectors")

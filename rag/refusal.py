@@ -1,6 +1,8 @@
 """When to say "The documents don't say.": signals read off the candidates, and the rule.
 
-The engine refuses when any of these holds (the first found is the reason given):
+Without a model, the engine refuses when any of these holds (the first found is the
+reason given); with rag/answerability.py's model (the default), the signals are its
+inputs and it decides, except that a name the collection lacks always refuses:
 - `unknown`: a name or number of the question occurs nowhere in the collection;
 - `uncovered`: a name of the question is in none of the candidate sentences;
 - `negation`: the question is negated ("never", "not", "n't") and the best extract is not;
@@ -18,7 +20,7 @@ merely looks like an answer is answered.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
 from rag.lexical import fold, mentions, tokenize
@@ -52,13 +54,21 @@ def question_numbers(question: str) -> list[str]:
     return _NUMBER.findall(question)
 
 
-def _held(name: str, terms: list[str], held: frozenset[str], folded: str) -> bool:
+def _held(name: str, terms: list[str], held: Set[str], folded: str) -> bool:
     """Whether the candidates hold a name: its stemmed words, a mention ("United States"
     as "U.S."), or for one word its first four letters ("Britain" in "British")."""
     if set(terms) <= held or mentions(folded, name):
         return True
     return " " not in name and len(name) > 4 and bool(
         re.search(rf"\b{re.escape(fold(name[:4]))}", folded))
+
+
+def names_missing(names: Sequence[str], held: Set[str], folded: str) -> tuple[str, ...]:
+    """The names (peoples' names aside) that text with stemmed terms `held` and folded
+    text `folded` does not hold."""
+    name_terms = tokenize(list(names)) if names else []
+    return tuple(n for n, terms in zip(names, name_terms, strict=True)
+                 if not _DEMONYM.match(n) and not _held(n, terms, held, folded))
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class Signals:
     uncovered: tuple[str, ...] = ()  # question names no candidate holds
     negation: bool = False  # the question is negated and the best extract is not
     numbers: tuple[str, ...] = ()  # question numbers the best extract lacks
+    doubt: float | None = None  # P(the documents don't say), when a model read them
 
 
 def read_signals(question: str, candidates: Sequence[str],
@@ -79,28 +90,34 @@ def read_signals(question: str, candidates: Sequence[str],
     the best extract's text and score, and what the collection knows (if given). A name
     counts as held when its stemmed words are, or when it is mentioned ("United States"
     as "U.S.")."""
-    names = entities(question)
     held = frozenset().union(*candidate_terms) if candidate_terms else frozenset()
-    folded = fold(" ".join(candidates))
-    name_terms = tokenize(names) if names else []
-    uncovered = tuple(n for n, terms in zip(names, name_terms, strict=True)
-                      if not _DEMONYM.match(n) and not _held(n, terms, held, folded))
+    uncovered = names_missing(entities(question), held, fold(" ".join(candidates)))
     unknown = tuple(n for n in uncovered if known is not None and not known(n))
     negated = bool(_NEGATION.search(question)) and not _NEGATION.search(extract)
     numbers = tuple(n for n in question_numbers(question) if n not in extract)
     return Signals(best, unknown, uncovered, negated, numbers)
 
 
-def refusal_reason(signals: Signals, threshold: float = DEFAULT_THRESHOLD) -> str | None:
-    """Why to refuse, or None to answer."""
+def refusal_reason(signals: Signals, threshold: float = DEFAULT_THRESHOLD,
+                   doubt_threshold: float | None = None) -> str | None:
+    """Why to refuse, or None to answer. With a model's `doubt` and its threshold, the
+    model decides (a name the collection lacks still refuses), named by the first
+    signal that holds."""
     if signals.unknown:
         return f"unknown: {signals.unknown[0]}"
+    found = _first_signal(signals)
+    if signals.best < threshold:
+        return found or "low evidence"
+    if signals.doubt is None or doubt_threshold is None:
+        return found
+    return (found or "unlikely") if signals.doubt > doubt_threshold else None
+
+
+def _first_signal(signals: Signals) -> str | None:
     if signals.uncovered:
         return f"uncovered: {signals.uncovered[0]}"
     if signals.negation:
         return "negation"
     if signals.numbers:
         return f"number: {signals.numbers[0]}"
-    if signals.best < threshold:
-        return "low evidence"
     return None

@@ -18,10 +18,13 @@ the best few as its numbered passages. It does not write text.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 
+from rag.answerability import Answerability, features
+from rag.answerability import load as load_answerability
 from rag.embedding import Embedder
 from rag.extracts import Sentence, candidate_sentences, extract_span, neighbours
 from rag.lexical import fold, mentions
@@ -72,14 +75,19 @@ class Selection:
     extracts: tuple[Extract, ...]
     refusal: str | None  # why the documents don't say, or None
     signals: Signals | None = None
+    features: dict[str, float] | None = None  # what the answerability model reads
 
 
 class Selector:
     def __init__(self, embedder: Embedder, known: Callable[[str], bool] | None = None,
-                 threshold: float = DEFAULT_THRESHOLD) -> None:
+                 threshold: float = DEFAULT_THRESHOLD,
+                 answerability: Answerability | Literal["default"] | None = "default") -> None:
         self.scorer = SentenceScorer(embedder)
         self.known = known
         self.threshold = threshold
+        # the committed model unless told otherwise (None: the fixed rule alone)
+        self.answerability = load_answerability() if answerability == "default" \
+            else answerability
 
     def select(self, question: str, passages: Sequence[Passage], context: str = "",
                asked: str = "") -> Selection:
@@ -89,8 +97,10 @@ class Selector:
         considered = self.consider(question, passages, context, asked)
         if considered.signals is None:
             return considered
-        reason = refusal_reason(considered.signals, self.threshold)
-        return Selection((), reason, considered.signals) if reason else considered
+        doubt_threshold = self.answerability.threshold if self.answerability else None
+        reason = refusal_reason(considered.signals, self.threshold, doubt_threshold)
+        return Selection((), reason, considered.signals, considered.features) if reason \
+            else considered
 
     def consider(self, question: str, passages: Sequence[Passage], context: str = "",
                  asked: str = "") -> Selection:
@@ -103,10 +113,18 @@ class Selector:
         ranked = _Ranked(sentences, scores)
         first = _answering(question, ranked)
         best = ranked.extract(first)
-        signals = read_signals(question, [s.text for s in sentences], scores.terms,
-                               ranked.window_text(first), float(ranked.score[first]), self.known)
+        texts = [s.text for s in sentences]
+        window = ranked.window_text(first)
+        signals = read_signals(question, texts, scores.terms, window,
+                               float(ranked.score[first]), self.known)
+        dense = self.scorer.vectors(texts) @ self.scorer.embedder.embed_query(question)
+        found = features(question, texts, scores, dense, first, window, signals)
+        # trained on standalone questions: a follow-up ("Which country welcomed it?")
+        # looks unanswerable on its own words, so the fixed rule judges it
+        if self.answerability is not None and not context:
+            signals = replace(signals, doubt=self.answerability.unanswerable(found))
         return Selection(tuple(_by_kind(question, asked or question, ranked, best)), None,
-                         signals)
+                         signals, found)
 
     def ranked_extracts(self, question: str, passages: Sequence[Passage], n: int,
                         context: str = "") -> list[Extract]:
