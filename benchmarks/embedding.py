@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import interleaved, median, squad_paragraphs
-from rag.embedding import MAX_TOKENS, OnnxEmbedder, _model_files
+from rag.embedding import MAX_TOKENS, TOKENIZER, OnnxEmbedder, _model_path
 from rag.sentences import sentence_spans
 
 CHROMA_FILES = ("config.json", "special_tokens_map.json", "tokenizer_config.json",
@@ -49,6 +49,12 @@ def sample_chunks(count: int) -> list[str]:
 
 def sample_sentences(count: int) -> list[str]:
     return [s for s in _sentences() if len(s) >= 40][:count]
+
+
+def _model_files() -> tuple[str, str]:
+    """The ONNX model's and the tokenizer's paths (the package is installed from a
+    checkout, so the tokenizer is a plain file)."""
+    return _model_path(), str(TOKENIZER)
 
 
 def chroma_default(folder: Path):

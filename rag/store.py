@@ -9,109 +9,31 @@ suffix (short factoid questions match a sentence better than a whole chunk), and
 written *after* its chunks and its old chunks are deleted after that, so the entry is the
 commit point: chunks whose (doc, hash) no entry vouches for are leftovers of an
 interrupted write, invisible to reads and removed by `repair()` (which looks for them
-only when the last write was cut short: each write is marked in progress while it runs).
-The BM25 index is derived from the vouched-for chunks and rebuilt whenever the set of
-documents changes (fingerprint) or its rows disagree with the chunk counts the entries
-record, so it follows writes made by other processes on the same server. It does not
-embed (callers pass vectors) and does not lock (see pipeline.py).
+only when the last write was cut short: rag/generations.py marks each write). The chunk
+table and its BM25 index (rag/chunk_table.py) are derived from the vouched-for chunks and
+rebuilt whenever the set of documents changes (fingerprint) or its rows disagree with the
+chunk counts the entries record, so they follow writes made by other processes on the
+same server. It does not open clients (rag/chroma_client.py), embed (callers pass
+vectors) or lock (see pipeline.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 
+from rag.chroma_client import connect
+from rag.chunk_table import ChunkTable, DocInfo, load_table, save_table
 from rag.errors import DocumentNotFound, EmbeddingMismatch, StoreUnavailable
-from rag.lexical import LexicalIndex
-from rag.types import Chunk, Document, Span
+from rag.generations import Generations
+from rag.types import Chunk, Document
 
-
-@dataclass(frozen=True)
-class DocInfo:
-    name: str
-    content_hash: str
-    chunks: int
-    chars: int
-    title: str = ""
-    page_ranges: tuple[Span, ...] = ()  # one (start, end) per page; empty without pages
-
-    @property
-    def pages(self) -> int:
-        return len(self.page_ranges)
-
-    @classmethod
-    def from_metadata(cls, m: dict) -> DocInfo:
-        ranges = tuple((int(s), int(e)) for s, e in json.loads(m.get("page_ranges") or "[]"))
-        return cls(m["name"], m["hash"], int(m["chunks"]), int(m["chars"]),
-                   str(m.get("title") or ""), ranges)
-
-
-@dataclass
-class ChunkTable:
-    """All live chunks in one fixed order, with the BM25 index over the same rows."""
-
-    fingerprint: str
-    ids: list[str]
-    docs: np.ndarray  # row -> document name
-    starts: np.ndarray
-    ends: np.ndarray
-    weights: np.ndarray
-    texts: list[str]
-    lexical: LexicalIndex
-    row_of: dict[str, int] = field(init=False)  # chunk id -> row
-    infos: dict[str, DocInfo] = field(default_factory=dict)  # document name -> its entry
-
-    def __post_init__(self) -> None:
-        self.row_of = {chunk_id: row for row, chunk_id in enumerate(self.ids)}
-
-    def chunk(self, row: int) -> Chunk:
-        return Chunk(self.ids[row], str(self.docs[row]), int(self.starts[row]),
-                     int(self.ends[row]), self.texts[row])
-
-
-_CONNECTING = threading.Lock()
-
-
-def connect(chroma_url: str | None, data_dir: Path, fresh: bool = False):
-    """A Chroma client: HttpClient for a server URL, PersistentClient otherwise.
-
-    `fresh` drops this process's cached embedded system first: an embedded client does
-    not see what other processes wrote to the same folder after it opened it."""
-    import chromadb
-    from chromadb.api.shared_system_client import SharedSystemClient
-    from chromadb.config import Settings as ChromaSettings
-
-    options = ChromaSettings(anonymized_telemetry=False)
-    try:
-        if chroma_url:
-            url = urlparse(chroma_url)
-            if url.scheme not in ("http", "https") or not url.hostname:
-                raise StoreUnavailable(f"Invalid Chroma URL {chroma_url!r}: use http://host:port")
-            return chromadb.HttpClient(
-                host=url.hostname, port=url.port or (443 if url.scheme == "https" else 80),
-                ssl=url.scheme == "https", settings=options,
-            )
-        data_dir.mkdir(parents=True, exist_ok=True)
-        with _CONNECTING:  # two threads clearing the cache at once break each other
-            if fresh:
-                SharedSystemClient.clear_system_cache()
-            return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=options)
-    except StoreUnavailable:
-        raise
-    except Exception as exc:  # chromadb raises bare Exceptions and ValueErrors here
-        where = chroma_url or str(data_dir / "chroma")
-        raise StoreUnavailable(f"Cannot open the Chroma store at {where}: {exc}") from None
+__all__ = ["ChunkTable", "DocInfo", "Store", "connect", "open_store"]
 
 
 def open_store(chroma_url: str | None, data_dir: Path, collection: str,
@@ -140,14 +62,9 @@ class Store:
         self.embedder_id = embedder_id
         self.cache_dir = cache_dir / "bm25" / collection
         self.reopen = reopen
-        self.generation_file = generation_file
-        # One store serves every session of the app: a write's generation token and the
-        # check of it by readers in other threads must not interleave.
-        self._generation_lock = threading.Lock()
         self._open(client)
+        self.generations = Generations(lambda: (self.client, self.documents), generation_file)
         self._current: tuple[str | None, ChunkTable | None] = (None, None)  # generation, table
-        self._own_generation: str | None = None  # the last generation this store wrote
-        self._seen_generation = self._generation()  # what the open client reflects
         self._texts: dict[tuple[str, str], str] = {}
 
     def _open(self, client) -> None:
@@ -230,7 +147,7 @@ class Store:
 
         `contexts` is text that helps find each chunk (indexed by BM25, not shown);
         `sentences` are (chunk id, sentence as a Chunk) with their vectors."""
-        self._mark_writing()
+        self.generations.mark_writing()
         # no chunk text: it is the document's text at the chunk's offsets (stored once, in
         # the document's entry), and Chroma writes a record with text ~1.5x slower
         self._upsert(self.chunks, [c.id for c in chunks], vectors, [
@@ -245,23 +162,22 @@ class Store:
                          [{"doc": s.doc, "hash": doc.content_hash} for _, s in sentences])
         self.documents.upsert(
             ids=[_doc_id(doc.name)], embeddings=[[1.0]], documents=[doc.text],
-            metadatas=[{"name": doc.name, "hash": doc.content_hash, "chunks": len(chunks),
-                        "chars": len(doc.text), "title": doc.title,
-                        "page_ranges": json.dumps([list(p) for p in doc.pages])}],
+            metadatas=[DocInfo(doc.name, doc.content_hash, len(chunks), len(doc.text),
+                               doc.title, doc.pages).metadata()],
         )
         stale = {"$and": [{"doc": doc.name}, {"hash": {"$ne": doc.content_hash}}]}
         self.chunks.delete(where=stale)
         self.sentences.delete(where=stale)
-        self._bump_generation()
+        self.generations.bump()
 
     def delete(self, name: str) -> None:
         if self.document(name) is None:
             raise DocumentNotFound(f"No document named {name!r} in the collection.")
-        self._mark_writing()
+        self.generations.mark_writing()
         self.documents.delete(ids=[_doc_id(name)])
         self.chunks.delete(where={"doc": name})
         self.sentences.delete(where={"doc": name})
-        self._bump_generation()
+        self.generations.bump()
 
     def _orphans(self, collection, live: set[tuple[str, str]]) -> list[str]:
         return [i for i, m, _ in self._records(collection, ["metadatas"])
@@ -271,7 +187,7 @@ class Store:
         """Delete chunks and sentences no document entry vouches for; returns how many.
         Skipped (0) when the last write to the store finished, unless `full`: only a
         write cut short leaves such leftovers, and looking for them reads every record."""
-        if not full and self._collection_metadata().get("writing") is False:
+        if not full and self.generations.last_write_finished():
             return 0
         live = {(d.name, d.content_hash) for d in self.list_documents()}
         removed = 0
@@ -280,54 +196,18 @@ class Store:
             for part in self._batches(len(orphans)):
                 collection.delete(ids=orphans[part])
             removed += len(orphans)
-        self._bump_generation()  # and marks the store clean
+        self.generations.bump()  # and marks the store clean
         return removed
-
-    # A write in progress is marked in the docs collection's metadata (as is the server's
-    # generation token), so that the mark outlives a crash of this process in both modes.
-
-    def _collection_metadata(self) -> dict:
-        return dict(self.client.get_collection(self.documents.name).metadata or {})
-
-    def _set_metadata(self, **values: str | bool) -> None:
-        self.documents.modify(metadata=self._collection_metadata() | values)
-
-    def _mark_writing(self) -> None:
-        self._set_metadata(writing=True)
-
-    def _generation(self) -> str:
-        """A token every write changes: one small file (embedded) or one cheap read of
-        the docs collection's metadata (server)."""
-        if self.generation_file is not None:
-            try:
-                return self.generation_file.read_text(encoding="utf-8")
-            except OSError:
-                return ""
-        return str(self._collection_metadata().get("generation", ""))
-
-    def _bump_generation(self) -> None:
-        """A new generation token, at the end of a write: the write is over, the mark goes."""
-        token = uuid.uuid4().hex
-        with self._generation_lock:  # readers in other threads must not see it half-done
-            if self.generation_file is None:
-                self._set_metadata(generation=token, writing=False)
-            else:
-                self._set_metadata(writing=False)
-                partial = self.generation_file.with_suffix(".tmp")
-                partial.write_text(token, encoding="utf-8")
-                partial.replace(self.generation_file)
-            self._own_generation = self._seen_generation = token
 
     def refresh(self) -> str:
         """Reopen the client if another process wrote since this store last looked (an
         embedded client would otherwise read stale vectors, and corrupt the store if it
         then wrote); returns the current generation. Writers call it under their lock."""
-        with self._generation_lock:
-            generation = self._generation()
-            others_wrote = generation not in (self._seen_generation, self._own_generation)
-            if others_wrote and self.reopen is not None:
+        with self.generations.lock:
+            generation = self.generations.current()
+            if self.generations.others_wrote(generation) and self.reopen is not None:
                 self._open(self.reopen())
-            self._seen_generation = generation
+            self.generations.seen = generation
             return generation
 
     # -- reads -----------------------------------------------------------------------
@@ -374,11 +254,11 @@ class Store:
         if known is not None and known.fingerprint == fingerprint:
             return known
         expected = Counter({d.name: d.chunks for d in infos})
-        table = self._load_table(fingerprint)
+        table = load_table(self.cache_dir, fingerprint)
         if table is None or Counter(table.docs.tolist()) != expected:
-            table = self._build_table(fingerprint, infos)
+            table = ChunkTable.from_rows(fingerprint, self._fetch_live_chunks(infos))
             if Counter(table.docs.tolist()) == expected:
-                self._save_table(table)
+                save_table(self.cache_dir, table)
         return table
 
     def _fetch_live_chunks(self, infos: Sequence[DocInfo]) -> list[tuple[str, dict, str]]:
@@ -397,53 +277,6 @@ class Store:
         records = self._records(self.documents, ["metadatas", "documents"], DOCS_PER_READ)
         return {key: text for _, meta, text in records
                 if (key := (meta["name"], meta["hash"])) in live}
-
-    def _build_table(self, fingerprint: str, infos: Sequence[DocInfo]) -> ChunkTable:
-        rows = self._fetch_live_chunks(infos)
-        texts = [text for _, _, text in rows]
-        indexed = [f"{m.get('context', '')} {text}" for _, m, text in rows]
-        table = ChunkTable(
-            fingerprint, [i for i, _, _ in rows],
-            np.array([m["doc"] for _, m, _ in rows], dtype=object),
-            np.array([m["start"] for _, m, _ in rows], dtype=np.int64),
-            np.array([m["end"] for _, m, _ in rows], dtype=np.int64),
-            np.array([m.get("weight", 1.0) for _, m, _ in rows], dtype=np.float32),
-            texts, LexicalIndex.build(indexed),
-        )
-        return table
-
-    def _save_table(self, table: ChunkTable) -> None:
-        # written aside, then renamed: a process killed mid-write leaves no half cache
-        folder = self.cache_dir / table.fingerprint
-        staging = self.cache_dir / f".{table.fingerprint}.{os.getpid()}.{threading.get_ident()}"
-        try:
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
-            table.lexical.save(staging / "bm25")
-            rows = {"ids": table.ids, "docs": table.docs.tolist(), "starts": table.starts.tolist(),
-                    "ends": table.ends.tolist(), "weights": table.weights.tolist(),
-                    "texts": table.texts}
-            (staging / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
-            shutil.rmtree(folder, ignore_errors=True)
-            staging.rename(folder)
-            for stale in self.cache_dir.iterdir():
-                if stale.name != table.fingerprint:
-                    shutil.rmtree(stale, ignore_errors=True)
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)  # the cache only saves start-up time
-
-    def _load_table(self, fingerprint: str) -> ChunkTable | None:
-        folder = self.cache_dir / fingerprint
-        try:
-            rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
-            lexical = LexicalIndex.load(folder / "bm25", len(rows["ids"]))
-        except Exception:  # missing, unreadable or foreign: rebuilt from the store
-            return None
-        return ChunkTable(
-            fingerprint, rows["ids"], np.array(rows["docs"], dtype=object),
-            np.array(rows["starts"], dtype=np.int64), np.array(rows["ends"], dtype=np.int64),
-            np.array(rows["weights"], dtype=np.float32), rows["texts"], lexical,
-        )
 
     def dense_search(self, vector: np.ndarray, n: int,
                      docs: Sequence[str] | None = None) -> list[tuple[str, float]]:

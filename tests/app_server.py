@@ -80,6 +80,23 @@ def running_app(data: Path, log: Path, env: dict[str, str] | None = None) -> Ite
         stop(server)
 
 
+@contextmanager
+def app_page(url: str, wait_ms: int, height: int = 1000):
+    """A Chromium page (sync Playwright) on the app at `url`, yielded once its chat input
+    shows; the browser is closed after."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": height})
+            page.goto(url)
+            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=wait_ms)
+            yield page
+        finally:
+            browser.close()
+
+
 def launch_chromium(playwright):
     """Debian's Chromium, headless. Works with either Playwright API: with the sync one it
     returns the Browser, with the async one an awaitable of it."""

@@ -197,3 +197,14 @@ def bow_pipeline(tmp_path: Path) -> Callable[[dict[str, str]], Pipeline]:
         return pipeline
 
     return make
+
+
+@pytest.fixture
+def app_url(tmp_path: Path, seeded_dir: Path) -> Iterator[str]:
+    """The app served by a real `streamlit run` on a copy of the seeded data directory."""
+    from app_server import running_app
+
+    data = tmp_path / "data"
+    shutil.copytree(seeded_dir, data)
+    with running_app(data, tmp_path / "streamlit.log") as url:
+        yield url

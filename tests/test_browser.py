@@ -17,7 +17,6 @@ import json
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,15 +31,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = ROOT / "test-artifacts"
 QUESTION = "Who represented the United States at the Geneva talks?"
 WAIT_MS = 60_000
-
-
-@pytest.fixture
-def app_url(tmp_path: Path, seeded_dir: Path) -> Iterator[str]:
-    """The app served by a real `streamlit run` on a copy of the seeded data directory."""
-    data = tmp_path / "data"
-    shutil.copytree(seeded_dir, data)
-    with running_app(data, tmp_path / "streamlit.log") as url:
-        yield url
 
 
 def ask(page: Page, question: str) -> None:

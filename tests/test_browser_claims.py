@@ -8,30 +8,18 @@ Debian's Chromium through Playwright (tests/app_server.py).
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from rag.documents import parse
 
-from app_server import launch_chromium, running_app
+from app_server import app_page
 from conftest import GENEVA, RUSI, SEEDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WAIT_MS = 90_000
 FLAG_LABELS = ("Weakly supported", "Not supported by its citation", "No citation")
-
-
-@pytest.fixture
-def app_url(tmp_path: Path, seeded_dir: Path) -> Iterator[str]:
-    data = tmp_path / "data"
-    shutil.copytree(seeded_dir, data)
-    with running_app(data, tmp_path / "streamlit.log") as url:
-        yield url
 
 
 def summary_replies(page: Page):
@@ -60,21 +48,14 @@ def assert_unflagged(reply, docs: tuple[str, ...]) -> None:
 
 
 def test_summaries_in_the_app_raise_no_claim_flags(app_url: str) -> None:
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(app_url)
-            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)
-            page.get_by_role("button", name="Summarize all documents").click()
-            assert_unflagged(wait_for_replies(page, 1), (RUSI, GENEVA))
-            # each document alone: untick the other one, summarize the selection
-            sidebar = page.get_by_test_id("stSidebar")
-            for count, (doc, other) in enumerate(((RUSI, GENEVA), (GENEVA, RUSI)), start=2):
-                sidebar.get_by_text(other).click()
-                if count == 3:
-                    sidebar.get_by_text(doc).click()
-                page.get_by_role("button", name="Summarize the 1 selected").click()
-                assert_unflagged(wait_for_replies(page, count), (doc,))
-        finally:
-            browser.close()
+    with app_page(app_url, WAIT_MS) as page:
+        page.get_by_role("button", name="Summarize all documents").click()
+        assert_unflagged(wait_for_replies(page, 1), (RUSI, GENEVA))
+        # each document alone: untick the other one, summarize the selection
+        sidebar = page.get_by_test_id("stSidebar")
+        for count, (doc, other) in enumerate(((RUSI, GENEVA), (GENEVA, RUSI)), start=2):
+            sidebar.get_by_text(other).click()
+            if count == 3:
+                sidebar.get_by_text(doc).click()
+            page.get_by_role("button", name="Summarize the 1 selected").click()
+            assert_unflagged(wait_for_replies(page, count), (doc,))

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 from test_browser import WAIT_MS, ask
 from test_readers_pdf import column, pdf_with_lines
 
-from app_server import launch_chromium, running_app
+from app_server import app_page
 from conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -34,14 +31,6 @@ def two_page_report() -> bytes:
     second = column(72, 700, ["Staff", "Ships arrived on schedule all through the summer.",
                               FACT, "A new pilot boat was ordered in the autumn."])
     return pdf_with_lines([first, second])
-
-
-@pytest.fixture
-def app_url(tmp_path: Path, seeded_dir: Path) -> Iterator[str]:
-    data = tmp_path / "data"
-    shutil.copytree(seeded_dir, data)
-    with running_app(data, tmp_path / "streamlit.log") as url:
-        yield url
 
 
 def expected_box(pdf: bytes, page: int, text: str) -> tuple[float, float, float, float]:
@@ -78,41 +67,34 @@ def test_a_pdf_citation_shows_its_page_with_the_cited_text_highlighted(
     pdf = two_page_report()
     upload = tmp_path / "harbour-report.pdf"
     upload.write_bytes(pdf)
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(app_url)
-            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)
-            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(upload)
-            page.get_by_role("button", name="Add to collection").click()
-            page.get_by_text("harbour-report.pdf: added").wait_for(timeout=WAIT_MS)
+    with app_page(app_url, WAIT_MS, height=1100) as page:
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(upload)
+        page.get_by_role("button", name="Add to collection").click()
+        page.get_by_text("harbour-report.pdf: added").wait_for(timeout=WAIT_MS)
 
-            ask(page, "When did the harbour master retire?")
-            reply = page.get_by_test_id("stChatMessage").filter(has=page.locator("details"))
-            reply.wait_for(timeout=WAIT_MS)
-            source = reply.get_by_test_id("stExpander").first
-            source.locator("summary").click()
-            image = source.locator("img").first
-            image.wait_for(timeout=WAIT_MS)
-            cited = source.locator(".citechat-source mark").text_content()
-            assert "retired in 1987" in cited
-            assert "p. 2" in source.get_by_test_id("stCaptionContainer").first.inner_text()
+        ask(page, "When did the harbour master retire?")
+        reply = page.get_by_test_id("stChatMessage").filter(has=page.locator("details"))
+        reply.wait_for(timeout=WAIT_MS)
+        source = reply.get_by_test_id("stExpander").first
+        source.locator("summary").click()
+        image = source.locator("img").first
+        image.wait_for(timeout=WAIT_MS)
+        cited = source.locator(".citechat-source mark").text_content()
+        assert "retired in 1987" in cited
+        assert "p. 2" in source.get_by_test_id("stCaptionContainer").first.inner_text()
 
-            png = page.request.get(image.get_attribute("src")).body()
-            area = highlighted_area(png)
-            assert area is not None, "the page image shows no highlight"
-            left, top, right, bottom = expected_box(pdf, 2, cited.strip())
-            # the highlight covers the printed text (its letters: a closing full stop may
-            # stay outside), and little beyond it
-            assert area[0] <= left + 2 and area[2] >= right - 5
-            assert area[1] <= top + 2 and area[3] >= bottom - 2
-            assert area[0] >= left - 6 and area[2] <= right + 6
-            assert area[1] >= top - 8 and area[3] <= bottom + 8
-            image.scroll_into_view_if_needed()
-            page.wait_for_timeout(500)
-            keep = os.environ.get("SAVE_SCREENSHOTS") == "1"
-            page.screenshot(path=SCREENSHOT if keep else tmp_path / SCREENSHOT.name,
-                            animations="disabled")
-        finally:
-            browser.close()
+        png = page.request.get(image.get_attribute("src")).body()
+        area = highlighted_area(png)
+        assert area is not None, "the page image shows no highlight"
+        left, top, right, bottom = expected_box(pdf, 2, cited.strip())
+        # the highlight covers the printed text (its letters: a closing full stop may
+        # stay outside), and little beyond it
+        assert area[0] <= left + 2 and area[2] >= right - 5
+        assert area[1] <= top + 2 and area[3] >= bottom - 2
+        assert area[0] >= left - 6 and area[2] <= right + 6
+        assert area[1] >= top - 8 and area[3] <= bottom + 8
+        image.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        keep = os.environ.get("SAVE_SCREENSHOTS") == "1"
+        page.screenshot(path=SCREENSHOT if keep else tmp_path / SCREENSHOT.name,
+                        animations="disabled")

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, sync_playwright
+from playwright.sync_api import Locator, Page
 
 from rag.config import load_settings
 from rag.pipeline import Pipeline
 
-from app_server import launch_chromium, running_app
+from app_server import app_page, running_app
 from conftest import GENEVA_TITLE, RUSI_TITLE, SEEDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -65,36 +65,28 @@ def replies(page: Page) -> int:
 
 
 def test_collection_selection_length_and_typed_summaries(app_url: str, tmp_path: Path) -> None:
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(app_url)
-            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)
+    with app_page(app_url, WAIT_MS) as page:
+        page.get_by_role("button", name="Summarize all documents").click()
+        whole = next_reply(page, 0)
+        assert cited_documents(whole) == {RUSI_TITLE, GENEVA_TITLE, THIRD_TITLE}
+        assert whole.locator("h3").count() >= 3  # a heading per document
+        whole_count = whole.get_by_test_id("stExpander").count()  # `whole` is the last one
 
-            page.get_by_role("button", name="Summarize all documents").click()
-            whole = next_reply(page, 0)
-            assert cited_documents(whole) == {RUSI_TITLE, GENEVA_TITLE, THIRD_TITLE}
-            assert whole.locator("h3").count() >= 3  # a heading per document
-            whole_count = whole.get_by_test_id("stExpander").count()  # `whole` is the last one
+        page.get_by_test_id("stCheckbox").filter(has_text=THIRD).click()
+        page.get_by_role("button", name="Summarize the 2 selected").wait_for(timeout=WAIT_MS)
+        page.get_by_role("combobox", name="Summary length").click()
+        page.get_by_role("option", name="Short").click()
+        page.get_by_role("button", name="Summarize the 2 selected").click()
+        selected = next_reply(page, 1)
+        assert cited_documents(selected) == {RUSI_TITLE, GENEVA_TITLE}
+        assert selected.get_by_test_id("stExpander").count() < whole_count
 
-            page.get_by_test_id("stCheckbox").filter(has_text=THIRD).click()
-            page.get_by_role("button", name="Summarize the 2 selected").wait_for(timeout=WAIT_MS)
-            page.get_by_role("combobox", name="Summary length").click()
-            page.get_by_role("option", name="Short").click()
-            page.get_by_role("button", name="Summarize the 2 selected").click()
-            selected = next_reply(page, 1)
-            assert cited_documents(selected) == {RUSI_TITLE, GENEVA_TITLE}
-            assert selected.get_by_test_id("stExpander").count() < whole_count
-
-            box = page.get_by_test_id("stChatInputTextArea")
-            box.fill("Summarize the Moscow Times article")
-            box.press("Enter")
-            typed = next_reply(page, 2)
-            assert cited_documents(typed) == {GENEVA_TITLE}
-            check_a_citation(typed)
-        finally:
-            browser.close()
+        box = page.get_by_test_id("stChatInputTextArea")
+        box.fill("Summarize the Moscow Times article")
+        box.press("Enter")
+        typed = next_reply(page, 2)
+        assert cited_documents(typed) == {GENEVA_TITLE}
+        check_a_citation(typed)
 
 
 def check_a_citation(reply: Locator) -> None:

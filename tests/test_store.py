@@ -91,7 +91,8 @@ def test_bad_files_are_reported_and_the_store_is_kept(seeded, tmp_path: Path) ->
 def test_orphans_of_an_interrupted_write_are_invisible_then_repaired(seeded) -> None:
     table = seeded.store.table()
     chunk = table.chunk(0)
-    seeded.store._mark_writing()  # a write begins, writes a chunk, and dies before its entry
+    # a write begins, writes a chunk, and dies before its entry
+    seeded.store.generations.mark_writing()
     seeded.store.chunks.upsert(
         ids=["orphan"], embeddings=[seeded.embedder.embed_query("orphan text")],
         documents=["orphan text about Antonov"],
@@ -110,7 +111,7 @@ def test_repair_after_finished_writes_reads_nothing(seeded, monkeypatch) -> None
         raise AssertionError("a store whose writes all finished was scanned for orphans")
     monkeypatch.setattr(seeded.store, "_orphans", scan)
     assert seeded.store.repair() == 0
-    seeded.store._mark_writing()  # a write that never finished: the next repair looks
+    seeded.store.generations.mark_writing()  # a write that never finished: the next repair looks
     with pytest.raises(AssertionError, match="scanned"):
         seeded.store.repair()
 
@@ -182,7 +183,7 @@ def test_own_writes_never_look_like_another_process(seeded) -> None:
         thread.start()
     try:
         for _ in range(40):
-            store._bump_generation()
+            store.generations.bump()
     finally:
         done.set()
         for thread in readers:
