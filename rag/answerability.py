@@ -8,8 +8,10 @@ rag/refusal.py, whether any strong candidate holds the kind of answer asked for)
 `Answerability` turns them into the probability that the documents don't say, with
 weights from rag/models/answerability.json (its model card: rag/models/answerability.md;
 `make train` rebuilds it, benchmarks/train_answerability.py). Under leave-one-article-out
-cross-validation it refuses more unanswerable questions than the fixed rule at the same
-false refusals (docs/answers.md).
+cross-validation on SQuAD it refuses more unanswerable questions than the fixed rule at
+the same false refusals, but on news questions (natural-dev, the seeds) it refuses
+answerable ones the fixed rule answers, so the engine does not use it by default
+(`Selector(answerability=load())` does; docs/answers.md).
 
 Pure arithmetic over numbers; it does not choose the answer (rag/selection.py).
 """

@@ -1,8 +1,8 @@
 """When to say "The documents don't say.": signals read off the candidates, and the rule.
 
-Without a model, the engine refuses when any of these holds (the first found is the
-reason given); with rag/answerability.py's model (the default), the signals are its
-inputs and it decides, except that a name the collection lacks always refuses:
+The engine refuses when any of these holds (the first found is the reason given); with
+rag/answerability.py's model (not the default), the signals are its inputs and it
+decides, except that a name the collection lacks always refuses:
 - `unknown`: a name or number of the question occurs nowhere in the collection;
 - `uncovered`: a name of the question is in none of the candidate sentences;
 - `negation`: the question is negated ("never", "not", "n't") and the best extract is not;

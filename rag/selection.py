@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
 
 import numpy as np
 
 from rag.answerability import Answerability, features
-from rag.answerability import load as load_answerability
 from rag.embedding import Embedder
 from rag.extracts import Sentence, candidate_sentences, extract_span, neighbours
 from rag.lexical import fold, mentions
@@ -81,13 +79,12 @@ class Selection:
 class Selector:
     def __init__(self, embedder: Embedder, known: Callable[[str], bool] | None = None,
                  threshold: float = DEFAULT_THRESHOLD,
-                 answerability: Answerability | Literal["default"] | None = "default") -> None:
+                 answerability: Answerability | None = None) -> None:
         self.scorer = SentenceScorer(embedder)
         self.known = known
         self.threshold = threshold
-        # the committed model unless told otherwise (None: the fixed rule alone)
-        self.answerability = load_answerability() if answerability == "default" \
-            else answerability
+        # None by default: the model over-refuses news questions (docs/answers.md)
+        self.answerability = answerability
 
     def select(self, question: str, passages: Sequence[Passage], context: str = "",
                asked: str = "") -> Selection:

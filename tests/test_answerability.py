@@ -74,3 +74,19 @@ def test_a_model_trained_on_other_features_is_refused() -> None:
     text = load(MODEL).to_json().replace('"best"', '"something_else"')
     with pytest.raises(ValueError, match="other features"):
         Answerability.from_json(text)
+
+
+def test_a_selector_reads_the_model_only_when_given_one(embedder) -> None:
+    from rag.selection import Selector
+    from rag.types import Passage
+
+    text = "Wendy Sherman led the U.S. delegation. The talks were held in Geneva in January."
+    passages = [Passage("a.txt", 0, len(text), 1.0, text)]
+    plain = Selector(embedder).select("Who led the U.S. delegation?", passages)
+    assert plain.signals.doubt is None and plain.features["n_names"] == 1
+    modelled = Selector(embedder, answerability=load(MODEL)).select(
+        "Who led the U.S. delegation?", passages)
+    assert 0 < modelled.signals.doubt < 1
+    follow_up = Selector(embedder, answerability=load(MODEL)).select(
+        "Where were they held?", passages, context="Who led the U.S. delegation?")
+    assert follow_up.signals.doubt is None  # follow-ups keep the fixed rule
