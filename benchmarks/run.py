@@ -27,6 +27,7 @@ from benchmarks import (
     api,
     claims_eval,
     claims_guard,
+    documents,
     embedding,
     ingest,
     quality,
@@ -64,6 +65,7 @@ STEPS = {"embedding": embedding.run, "retrieval": retrieval, "ingest": ingest.ru
          "answers": answers.run, "quality": quality.run, "scaling": scaling.run,
          "claims": claims_eval.run, "claims_guard": claims_guard.run,
          "summaries": summaries.run, "api": api.run,
+         "documents": documents.run,
          "answers_quality": answers_quality.run}  # part -> run(quick)
 
 

@@ -1,15 +1,17 @@
 """Cutting a Document into Chunks whose offsets slice its text exactly.
 
 LangChain's RecursiveCharacterTextSplitter does the cutting, preferring paragraph, line
-and sentence boundaries, so that a chunk rarely splits a sentence. This module only adds
-what the splitter does not keep: each chunk's exact `start`/`end` in the source text, a
-stable id, and (rag/boilerplate.py) a weight that down-ranks page furniture.
-It does not change the text.
+and sentence boundaries, so that a chunk rarely splits a sentence; its sentence level is
+Punkt's sentences (rag/sentences.py), not a regex, so "vs." or "e.g." inside a sentence
+is no boundary. This module only adds what the splitter does not keep: each chunk's
+exact `start`/`end` in the source text, a stable id, and (rag/boilerplate.py) a weight
+that down-ranks page furniture. It does not change the text.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -22,18 +24,45 @@ from rag.boilerplate import (  # noqa: F401 (re-exported: callers know them from
 from rag.sentences import sentence_spans
 from rag.types import Chunk, Document
 
-# Paragraphs, lines, sentence ends, clauses, words, characters: the splitter tries these
-# in order, so a chunk boundary falls on the coarsest one that keeps chunks under size.
-SEPARATORS = [r"\n\s*\n", r"\n", r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’)])\s+", r"(?<=[;:])\s+",
-              r"(?<=,)\s+", r"\s+", ""]
+SENTENCES = "<sentences>"  # the level cut where Punkt ends a sentence, not a regex
+# Paragraphs, lines, sentences, clauses, words, characters: the splitter tries these in
+# order, so a chunk boundary falls on the coarsest one that keeps chunks under size.
+SEPARATORS = [r"\n\s*\n", r"\n", SENTENCES, r"(?<=[;:])\s+", r"(?<=,)\s+", r"\s+", ""]
+
 
 def chunk_id(doc: Document, start: int, end: int) -> str:
     key = f"{doc.name}\x00{doc.content_hash}\x00{start}\x00{end}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
+class _Splitter(RecursiveCharacterTextSplitter):
+    """The recursive splitter with its sentence level taken from rag/sentences.py: a regex
+    cannot tell the full stop of "vs." or "e.g." from a sentence's end."""
+
+    def _split_text(self, text: str, separators: list[str]) -> list[str]:
+        for i, separator in enumerate(separators):
+            if separator == SENTENCES:  # no coarser separator occurs in the text
+                return self._split_sentences(text, separators[i + 1 :])
+            if not separator or re.search(separator, text):
+                break
+        return super()._split_text(text, separators)
+
+    def _split_sentences(self, text: str, finer: list[str]) -> list[str]:
+        """Whole sentences merged up to the size; a longer sentence cut at `finer`."""
+        starts = [start for start, _ in sentence_spans(text)[1:]]
+        chunks: list[str] = []
+        fitting: list[str] = []  # sentences (each with the spaces after it) under the size
+        for a, b in zip([0, *starts], [*starts, len(text)], strict=True):
+            if len(text[a:b]) < self._chunk_size:
+                fitting.append(text[a:b])
+                continue
+            chunks += self._merge_splits(fitting, "") + self._split_text(text[a:b], finer)
+            fitting = []
+        return chunks + self._merge_splits(fitting, "")
+
+
 def _splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
-    return RecursiveCharacterTextSplitter(
+    return _Splitter(
         chunk_size=size,
         chunk_overlap=overlap,
         separators=SEPARATORS,
@@ -59,8 +88,32 @@ def chunk_document(doc: Document, size: int = 600, overlap: int = 0) -> list[Chu
         if start < 0:  # the splitter only ever returns substrings; this guards the invariant
             raise AssertionError(f"chunk not found in {doc.name!r} after offset {last_start}")
         last_start, last_end = start, start + len(piece)
-        chunks.append(Chunk(chunk_id(doc, start, last_end), doc.name, start, last_end, piece))
-    return chunks
+        chunks.append(_chunk(doc, start, last_end))
+    return _headings_moved(doc, chunks, size)
+
+
+def _chunk(doc: Document, start: int, end: int) -> Chunk:
+    return Chunk(chunk_id(doc, start, end), doc.name, start, end, doc.text[start:end])
+
+
+# a chunk's last paragraph when it is one short line that does not end like a sentence
+_TRAILING_HEADING = re.compile(r"(?:\A|\n[ \t]*\n\s*)(?=[^\n]*\w)([^\n]{1,100})(?<![.!?;:,])\Z")
+
+
+def _headings_moved(doc: Document, chunks: list[Chunk], size: int) -> list[Chunk]:
+    """A heading the splitter left at the end of a chunk ("8 Conclusion", or a chunk of
+    its own before a paragraph too long to share one) moved to the start of the chunk
+    it names, when that still fits in `size`."""
+    moved: list[Chunk | None] = list(chunks)
+    for i in range(len(chunks) - 1):
+        chunk, after = moved[i], moved[i + 1]
+        found = _TRAILING_HEADING.search(chunk.text) if chunk and after else None
+        if found is None or after.end - (chunk.start + found.start(1)) > size:
+            continue
+        heading, rest = chunk.start + found.start(1), chunk.text[: found.start()].rstrip()
+        moved[i + 1] = _chunk(doc, min(heading, after.start), after.end)
+        moved[i] = _chunk(doc, chunk.start, chunk.start + len(rest)) if rest else None
+    return [chunk for chunk in moved if chunk is not None]
 
 
 def first_line_title(text: str, max_chars: int = 150) -> str:

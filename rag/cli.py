@@ -16,7 +16,8 @@ import typer
 
 from rag.config import Settings, load_settings
 from rag.errors import CitechatError
-from rag.pipeline import IngestReport, Pipeline
+from rag.ingest import IngestReport
+from rag.pipeline import Pipeline
 from rag.render import page_label
 from rag.types import Citation, Passage, Response, Turn
 

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.readers.pdf import opened, page_chars
+from rag.readers.pdf import off_page, opened, page_chars
 from rag.types import pages_of
 
 __all__ = ["PageView", "cited_pages", "pages_of"]
@@ -127,14 +127,30 @@ def _view(pdf, number: int, indices: Sequence[int], scale: float) -> PageView:
     return PageView(number, _png(image, boxes), image.width, image.height, tuple(boxes))
 
 
+def printed_chars(handle, textpage) -> str:
+    """PDFium's characters of the page, those off its visible area as line breaks (the
+    other half of a spread is not printed on it), so character i is still PDFium's i."""
+    import pypdfium2.raw as pdfium_c
+
+    text, visible = page_chars(textpage), handle.get_bbox()
+    box = [ctypes.c_double() for _ in range(4)]  # left, right, bottom, top
+
+    def off(i: int) -> bool:
+        if text[i].isspace() or not pdfium_c.FPDFText_GetCharBox(textpage, i, *box):
+            return False
+        left, right, bottom, top = (b.value for b in box)
+        return off_page((left, bottom, right, top), visible)
+    return "".join("\n" if off(i) else ch for i, ch in enumerate(text))
+
+
 def page_texts(pdf, first: int, last: int) -> list[str]:
-    """PDFium's characters of pages `first`..`last` (1-based)."""
+    """The printed characters of pages `first`..`last` (1-based)."""
     texts = []
     for number in range(first, last + 1):
         handle = pdf[number - 1]
         textpage = handle.get_textpage()
         try:
-            texts.append(page_chars(textpage))
+            texts.append(printed_chars(handle, textpage))
         finally:
             textpage.close()
             handle.close()

@@ -8,7 +8,9 @@ narrowing citations, checking claims, summaries). The splitting is Punkt (Kiss &
 a line break always ends a sentence (headlines, list items and captions end by layout,
 not punctuation; readers join wrapped lines before text gets here), and a quotation
 closed by its own full stop continues when a lower-case word follows (`"Go home." she
-said.`).
+said.`), as does one closed after its question mark by a quote and a comma (`“Who is
+it?”, they asked.`) or any piece Punkt starts with a comma, a semicolon or a closing
+bracket (". . . , pM}": no sentence starts so).
 It handles English only.
 """
 
@@ -20,6 +22,7 @@ from functools import lru_cache
 # a quotation closed by its own punctuation, then a lower-case word: `"Go home." she said.`
 _QUOTE_CLOSED = re.compile(r"[.!?…][\"'”’]$")
 _CONTINUES = re.compile(r"[a-z]")
+_NEVER_STARTS = re.compile(r"[\"'”’]?[,;:)\]}]")
 
 
 @lru_cache(maxsize=1)
@@ -40,8 +43,10 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 
 def _continues(text: str, previous: tuple[int, int], span: tuple[int, int]) -> bool:
-    return bool(_CONTINUES.match(text, span[0]) and _QUOTE_CLOSED.search(text, 0, previous[1])
-                and "\n" not in text[previous[1]:span[0]])
+    if "\n" in text[previous[1]:span[0]]:
+        return False
+    return bool(_NEVER_STARTS.match(text, span[0]) or (
+        _CONTINUES.match(text, span[0]) and _QUOTE_CLOSED.search(text, 0, previous[1])))
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

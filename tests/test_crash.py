@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 from filelock import FileLock
 
-from rag import pipeline as pipeline_module
+from rag import ingest as ingest_module
 from rag.config import load_settings
 from rag.errors import StoreBusy
 from rag.pipeline import Pipeline
@@ -358,7 +358,7 @@ def test_a_held_lock_gives_a_clear_store_busy_error(make_pipeline, tmp_path: Pat
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     pipeline = make_pipeline()
     corpus = make_corpus(tmp_path / "corpus", 2, random.Random(SEED))
-    monkeypatch.setattr(pipeline_module, "LOCK_WAIT_S", 0.2)
+    monkeypatch.setattr(ingest_module, "LOCK_WAIT_S", 0.2)
     pipeline.settings.data_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(pipeline.settings.data_dir / "write.lock")), \
             pytest.raises(StoreBusy, match="is busy: another citechat process"):

@@ -135,7 +135,7 @@ def test_the_app_shows_a_busy_store_in_one_line_on_delete_and_upload(
     data = tmp_path / "data"
     shutil.copytree(seeded_dir, data)
     monkeypatch.setenv("CITECHAT_DATA_DIR", str(data))
-    monkeypatch.setattr("rag.pipeline.LOCK_WAIT_S", 0.2)
+    monkeypatch.setattr("rag.ingest.LOCK_WAIT_S", 0.2)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
     with FileLock(str(data / "write.lock")):  # another process writing

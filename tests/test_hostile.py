@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from rag.pipeline import Pipeline
+from rag.store import connect
 
+from chroma_server import drop_collection, unique_collection
 from conftest import GENEVA, RUSI, pdf_with_text
 
 SEED = 1123
@@ -379,12 +381,20 @@ def test_a_stored_document_survives_a_broken_new_version(seeded, tmp_path: Path)
     assert store_state(seeded) == before
 
 
-def test_the_command_prints_one_line_per_bad_file(corpus, tmp_path: Path) -> None:
+def test_the_command_prints_one_line_per_bad_file(corpus, tmp_path: Path,
+                                                  chroma_url: str | None) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITECHAT_")}
     env.update({"CITECHAT_DATA_DIR": str(tmp_path / "data"), "CITECHAT_MAX_FILE_MB": str(LIMIT_MB),
                 "CITECHAT_CONFIG": str(tmp_path / "absent.toml")})
-    result = subprocess.run([sys.executable, "-m", "rag", "ingest", str(corpus.root)],
-                            capture_output=True, text=True, env=env, timeout=300)
+    collection = unique_collection("hostile")
+    if chroma_url:
+        env.update({"CITECHAT_CHROMA_URL": chroma_url, "CITECHAT_COLLECTION": collection})
+    try:
+        result = subprocess.run([sys.executable, "-m", "rag", "ingest", str(corpus.root)],
+                                capture_output=True, text=True, env=env, timeout=300)
+    finally:
+        if chroma_url:
+            drop_collection(connect(chroma_url, tmp_path), collection)
     assert result.returncode == 3, result.stderr[-2000:]
     errors = result.stderr.splitlines()
     bad = [s for s in corpus.samples if s.kind != "good"]

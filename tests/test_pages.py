@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from test_readers_pdf import column, pdf_with_lines
+from test_readers_pdf import column, pdf_with_lines, spread
 
 from rag.pages import SCALE, cited_pages, match, pages_of
 from rag.render import page_label
@@ -49,6 +49,13 @@ def test_a_citation_across_a_page_break_is_highlighted_on_both_pages() -> None:
 def test_text_the_page_does_not_print_gets_no_highlight() -> None:
     pdf = pdf_with_lines([column(72, 700, ["Ships arrived on schedule."])])
     assert cited_pages(pdf, "Nothing of the sort is printed here at all.", (1, 1))[0].boxes == ()
+
+
+def test_the_half_of_a_spread_a_page_does_not_print_gets_no_highlight() -> None:
+    pdf = pdf_with_lines([spread(0), spread(-612)])
+    assert cited_pages(pdf, "The ferry timetable changes in May.", (1, 1))[0].boxes == ()
+    (box,) = cited_pages(pdf, "The ferry timetable changes in May.", (2, 2))[0].boxes
+    assert 0 < box[0] < box[2] < 612 * SCALE
 
 
 @pytest.mark.parametrize(("page_text", "cited", "found"), [

@@ -191,3 +191,17 @@ def test_page_ranges_and_furniture_lie_in_order_inside_the_text(pages: list[list
         ends.append(end)
     for start, end in extracted.furniture:
         assert 0 <= start < end <= len(extracted.text)
+
+
+def spread(shift: float) -> list[PrintedLine]:
+    """A two-page spread's content, shifted so that one half lies on the page."""
+    left = column(72, 700, ["The harbour board met on Tuesday.", "It agreed to dredge the quay."])
+    right = column(684, 700, ["The ferry timetable changes in May.", "Night crossings end."])
+    return [(x + shift, y, text) for x, y, text in left + right]
+
+
+def test_a_spread_cut_into_two_pages_reads_on_each_page_only_what_it_prints() -> None:
+    read = read_pdf(pdf_with_lines([spread(0), spread(-612)]))
+    first, second = (read.text[start:end] for start, end in read.pages)
+    assert "harbour board" in first and "ferry" not in first
+    assert "ferry timetable" in second and "harbour" not in second

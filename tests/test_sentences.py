@@ -26,6 +26,11 @@ def sentences(text: str) -> list[str]:
     ("“I will go,” he said. (This is it.) And more!? Yes.",
      ["“I will go,” he said.", "(This is it.)", "And more!?", "Yes."]),
     ("It rained… The next day came.", ["It rained…", "The next day came."]),
+    # what a PDF prints: a quoted question then a comma, an elided list in a formula
+    ("Take “Who is the bad guy in lord of the rings?”, which is hard. Yes.",
+     ["Take “Who is the bad guy in lord of the rings?”, which is hard.", "Yes."]),
+    ("A corpus C = {p1, p2, . . . , pM}, where each passage is a text. It ends.",
+     ["A corpus C = {p1, p2, . . . , pM}, where each passage is a text.", "It ends."]),
     ("iPhone sales rose. iPad sales fell.", ["iPhone sales rose.", "iPad sales fell."]),
     ("Russia and West Continue to Talk\nBy Anna Smith\n\nThe talks began.",
      ["Russia and West Continue to Talk", "By Anna Smith", "The talks began."]),

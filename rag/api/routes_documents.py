@@ -27,7 +27,8 @@ from rag.api.protocol import (
 )
 from rag.documents import READERS, REFUSED
 from rag.errors import BadRequest, TooLarge, UnreadableDocument, UnsupportedFormat
-from rag.pipeline import FileResult, Pipeline
+from rag.ingest import FileResult
+from rag.pipeline import Pipeline
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"], responses=ERRORS)
 

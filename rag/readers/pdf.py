@@ -6,7 +6,8 @@ flags as ending a line), measures each piece's box and font size, and hands the 
 rag/readers/layout.py (lines into blocks) and rag/readers/assembly.py (blocks into the
 document's text, pages and furniture). Encrypted files that need a password and files
 PDFium cannot open get one-line reasons. It does no OCR: a scanned page without a text
-layer contributes an empty page.
+layer contributes an empty page. Text a page's content holds outside its visible area
+(media box and crop box) is not read: a spread cut into two pages prints half of it.
 """
 
 from __future__ import annotations
@@ -62,6 +63,15 @@ def page_chars(textpage) -> str:
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i) or 0xFFFD)
                        for i in range(count))
     return text
+
+
+def off_page(box: tuple[float, float, float, float],
+             visible: tuple[float, float, float, float]) -> bool:
+    """Whether a box (left, bottom, right, top) has its centre outside the page's
+    visible area (`page.get_bbox()`): a spread cut into two pages keeps the whole
+    spread's text on each, shifted so that half of it falls off the page."""
+    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return not (visible[0] <= x <= visible[2] and visible[1] <= y <= visible[3])
 
 
 def _pieces(text: str) -> Iterator[tuple[int, int]]:
@@ -130,8 +140,9 @@ def _print_size(box, text: str, start: int, end: int, samples: int = 5) -> float
     return max(heights[len(heights) // 2], 0.1) if heights else 1.0
 
 
-def page_lines(textpage, width: float) -> list[Line]:
-    """The page's printed lines in reading order."""
+def page_lines(textpage, width: float,
+               visible: tuple[float, float, float, float] | None = None) -> list[Line]:
+    """The page's printed lines in reading order; those off the `visible` area left out."""
     import pypdfium2.raw as pdfium_c
 
     # PDFium marks a hyphen it takes to end a line as U+FFFE or, in some fonts, U+0002
@@ -145,6 +156,8 @@ def page_lines(textpage, width: float) -> list[Line]:
     segments = []
     for start, end in _gutter_split(textpage, text, _trimmed(text, _pieces(text)), width, box):
         (x0, b0, _, t0), (_, b1, x1, t1) = box(start), box(end - 1)
+        if visible and off_page((x0, min(b0, b1), x1, max(t0, t1)), visible):
+            continue
         piece = text[start:end]
         angle = pdfium_c.FPDFText_GetCharAngle(textpage, start)
         segments.append(Line(piece, x0, max(x1, x0), min(b0, b1), max(t0, t1),
@@ -177,7 +190,7 @@ def read_pdf(data: bytes, on_page: Callable[[int, int], None] | None = None) -> 
             try:
                 textpage = page.get_textpage()
                 try:
-                    pages.append(page_lines(textpage, page.get_width()))
+                    pages.append(page_lines(textpage, page.get_width(), page.get_bbox()))
                 finally:
                     textpage.close()
             finally:
