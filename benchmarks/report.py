@@ -13,7 +13,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from benchmarks import api, claims_report, documents, summaries
+from benchmarks import answers_report, api, claims_report, documents, summaries
 from benchmarks.common import DOCS, save_plot
 
 TEMPLATE = Path(__file__).with_name("template.md")
@@ -586,7 +586,8 @@ def write(r: dict[str, Any]) -> None:
                 "retrieval": _retrieval, "ingest": _ingest, "answers": _answers,
                 "quality": _quality, "scaling": _scaling, "claims": claims_report.render,
                 "summaries": summaries.section, "api": api.section,
-                "documents": documents.section}
+                "documents": documents.section,
+                "answers_quality": answers_report.section}
     page = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         {name: render(r) for name, render in sections.items()})
     (DOCS / "benchmarks.md").write_text(page, encoding="utf-8")

@@ -23,6 +23,7 @@ import traceback
 
 from benchmarks import (
     answers,
+    answers_quality,
     api,
     claims_eval,
     claims_guard,
@@ -66,7 +67,8 @@ STEPS = {"embedding": embedding.run, "retrieval": retrieval, "ingest": ingest.ru
          "claims": claims_eval.run, "claims_guard": claims_guard.run,
          "summaries": summaries.run, "api": api.run,
          "documents": documents.run,
-         "retrieval_context": retrieval_context.run}  # part -> run(quick)
+         "retrieval_context": retrieval_context.run,
+         "answers_quality": answers_quality.run}  # part -> run(quick)
 
 
 def main() -> int:

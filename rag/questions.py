@@ -9,6 +9,7 @@ Rules of thumb for English questions; no parser, no model.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Literal
 
 AnswerType = Literal["name", "date", "number"]
@@ -88,3 +89,39 @@ def holds_answer_type(question: str, text: str, kind: AnswerType | None = None) 
     if kind == "number":
         return bool(_NUMBER.search(text))
     return False
+
+
+# "What punishments…", "Which changes…", "List the…": the answer is several things
+_ASKS_FOR_LIST = re.compile(
+    r"^\s*(?:list|name|enumerate)\b|^\s*(?:what|which)\s+(?:(?:are|were)\s+(?:the\s+)?)?"
+    r"(?:(?:main|key|other|different|two|three|several)\s+)?(?:kinds|types|sorts)?\s*(?:of\s+)?"
+    r"(?P<noun>[a-z]+s)\b", re.IGNORECASE)
+_NOT_PLURAL_NOUNS = frozenset(
+    "does has was is means makes causes happens seems goes gets says takes gives shows "
+    "lies uses this its his hers ours yours thus".split())
+# "X or Y", "X and Y", "X vs Y" between two names: the things compared
+_JOINED = re.compile(r"^,?\s+(?:or|and|vs\.?|versus)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def is_list_question(question: str) -> bool:
+    """Whether the question asks for several things ("What punishments face…")."""
+    match = _ASKS_FOR_LIST.match(question)
+    if not match:
+        return False
+    noun = (match.group("noun") or "").lower()
+    return not noun or (noun not in _NOT_PLURAL_NOUNS and not noun.endswith(("ss", "us")))
+
+
+def compared_things(question: str) -> list[str]:
+    """The names a question compares or joins ("Which band formed first, The Exies or
+    Circus Diablo?" -> ["The Exies", "Circus Diablo"]); [] when it joins fewer than two."""
+    from rag.refusal import entities  # the same notion of a name as the refusal rule
+
+    names = [n for n in entities(question) if n in question]
+    joined: list[str] = []
+    for a, b in pairwise(names):
+        start = question.find(a) + len(a)
+        between = question[start:question.find(b, start)]
+        if _JOINED.match(between):
+            joined += [n for n in (a, b) if n not in joined]
+    return joined

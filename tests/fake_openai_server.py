@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from rag.questions import without_source_descriptor
+
 Responder = Callable[[list[dict[str, Any]]], str]
 REFUSAL = "The documents don't say."
 BAG_DIMENSIONS = 64
@@ -214,7 +216,8 @@ def overlap_responder(messages: list[dict[str, Any]]) -> str:
     # a summary prompt asks about its focus; without one, about its first passage
     question = asked.group(1) if asked else (passages[0][1] if passages else "")
     words = {w for w in re.findall(r"\w{4,}", question.lower())}
-    named = re.findall(r"(?<!^)\b(?:[A-Z]\w+|\d+)", question)
+    # "in the RUSI commentary" says where to look, not what to find, as a model reads it
+    named = re.findall(r"(?<!^)\b(?:[A-Z]\w+|\d+)", without_source_descriptor(question))
     everything = " ".join(text for _, text in passages)
     if named and sum(name not in everything for name in named) > len(named) / 2:
         return REFUSAL

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.engines.base import REFUSAL
-from rag.engines.extractive import FOLLOW_UP_JOIN, ExtractiveEngine, missing_entities
+from rag.engines.extractive import FOLLOW_UP_JOIN, ExtractiveEngine
 from rag.types import Passage, Turn
 
 from conftest import GENEVA
@@ -28,17 +28,6 @@ def test_answer_is_the_best_sentence_with_a_marker(engine) -> None:
     first = draft.sources[0]
     assert (first.doc, first.start, first.end) == ("a.txt", 0, 38)
     assert PASSAGES[0].text[first.start : first.end] == first.text
-
-
-@pytest.mark.parametrize(
-    ("question", "missing"),
-    [("Who won the 2018 FIFA World Cup?", ["2018 FIFA World Cup"]),
-     ("What did Emmanuel Macron propose?", ["Emmanuel Macron"]),
-     ("Who led the United States delegation?", []),  # U.S. counts as United States
-     ("What did Wendy Sherman say?", [])],
-)
-def test_missing_entities(question: str, missing: list[str]) -> None:
-    assert missing_entities(question, PASSAGES) == missing
 
 
 def test_refuses_when_the_question_names_what_the_documents_lack(engine) -> None:

@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field
 
 from rag.config import load_settings
+from rag.engines import build_engine
 from rag.engines.base import REFUSAL
 from rag.engines.llm import OPENAI_URL, LLMEngine, _groups, build_chat_model, where
 from rag.errors import ModelUnavailable
@@ -236,6 +237,24 @@ def test_empty_reply_from_a_server_is_a_refusal() -> None:
     assert draft.refused
 
 
+def test_a_selector_shows_the_model_extracts_and_refuses_for_it(embedder) -> None:
+    from rag.selection import Selector
+
+    text = ("Wendy Sherman led the U.S. delegation. Cats sleep a lot.\n\n"
+            "The talks were held in Geneva in January.")
+    passages = [Passage("a.txt", 10, 10 + len(text), 1.0, text)]
+    model = fake("Sherman led it [1].")
+    engine = LLMEngine(model, selector=Selector(embedder))
+    draft = engine.answer("Who led the U.S. delegation?", passages)
+    assert not draft.refused and draft.sources
+    assert draft.sources[0].text.startswith("Wendy Sherman led the U.S. delegation.")
+    for source in draft.sources:
+        assert text[source.start - 10 : source.end - 10] == source.text
+    assert "[1] (from a.txt)" in model.prompts[0]
+    refused = engine.answer("What did Emmanuel Macron propose?", passages)
+    assert refused.refused and len(model.prompts) == 1  # refused without asking the model
+
+
 # --- the whole pipeline through the server ----------------------------------------------
 
 def test_pipeline_ask_through_the_server(seeded) -> None:
@@ -251,7 +270,7 @@ def test_pipeline_ask_through_the_server(seeded) -> None:
 
 def test_dev_eval_through_the_server(seeded) -> None:
     with FakeOpenAIServer(responder=overlap_responder) as server:
-        seeded._engine = LLMEngine(build_chat_model(settings_for(server)))
+        seeded._engine = build_engine(settings_for(server), seeded.embedder)
         scores = run_eval(seeded, load_items(DEV_EVAL))
     assert scores["items"] == 11
     assert scores["refusal_accuracy"] == 1.0 and scores["false_refusals"] == 0.0

@@ -6,8 +6,10 @@ import pytest
 
 from rag.questions import (
     answer_type,
+    compared_things,
     holds_answer_type,
     is_cross_document,
+    is_list_question,
     without_scope,
     without_source_descriptor,
 )
@@ -55,3 +57,27 @@ def test_answer_type(question: str, kind: str | None) -> None:
 ])
 def test_holds_answer_type(question: str, text: str, holds: bool) -> None:
     assert holds_answer_type(question, text) is holds
+
+
+@pytest.mark.parametrize(("question", "listing"), [
+    ("What punishments face those who break Scotland's smoking ban?", True),
+    ("Which changes in Pakistani politics do analysts credit?", True),
+    ("What are the main reasons for the delay?", True),
+    ("List the officials named.", True),
+    ("What does he want NATO to do?", False),
+    ("What is the plan?", False),
+    ("Who led the talks?", False),
+])
+def test_list_questions(question: str, listing: bool) -> None:
+    assert is_list_question(question) is listing
+
+
+@pytest.mark.parametrize(("question", "things"), [
+    ("Which band was formed first, The Exies or Circus Diablo?", ["Exies", "Circus Diablo"]),
+    ("Are Christopher Nolan and Sathish Kalathil both film directors?",
+     ["Christopher Nolan", "Sathish Kalathil"]),
+    ("Which singer is American, Mark King or Nick Hexum?", ["Mark King", "Nick Hexum"]),
+    ("Who led the United States delegation?", []),
+])
+def test_compared_things(question: str, things: list[str]) -> None:
+    assert compared_things(question) == things

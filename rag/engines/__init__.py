@@ -16,12 +16,16 @@ def build_engine(settings: Settings, embedder: Embedder,
                  known: Callable[[str], bool] | None = None) -> Engine:
     """The engine the settings name; `known` tells the extractive engine which terms
     the collection contains."""
-    if settings.engine == "openai":
-        from rag.engines.llm import LLMEngine, build_chat_model, where
-
-        return LLMEngine(build_chat_model(settings), where(settings))
-    from rag.engines.extractive import DEFAULT_THRESHOLD, ExtractiveEngine
+    from rag.refusal import DEFAULT_THRESHOLD
 
     threshold = settings.refusal_threshold
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    if settings.engine == "openai":
+        from rag.engines.llm import LLMEngine, build_chat_model, where
+        from rag.selection import Selector
+
+        return LLMEngine(build_chat_model(settings), where(settings),
+                         selector=Selector(embedder, known, threshold))
+    from rag.engines.extractive import ExtractiveEngine
+
     return ExtractiveEngine(embedder, threshold, known=known)

@@ -27,7 +27,9 @@ from rag.config import Settings
 from rag.engines.base import REFUSAL, Draft, TokenSink
 from rag.errors import ModelUnavailable
 from rag.prompts import render
+from rag.questions import without_source_descriptor
 from rag.render import page_label
+from rag.selection import Selector, as_passages
 from rag.types import Passage, Turn
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 OPENAI_URL = "https://api.openai.com/v1"
 BATCH_CHARS = 6000  # passage text per map step; partial summaries per reduce step get twice
 HISTORY_TURNS = 4  # turns shown to the condense prompt
+EXTRACTS = 5  # extracts numbered in the answer prompt, when a selector picks them
 # An answer without markers that says this is a refusal, however the model words it.
 _SAYS_NOTHING = re.compile(r"\b(?:documents|passages)\s+(?:don't|do not)\s+"
                            r"(?:say|mention|contain|answer)", re.IGNORECASE)
@@ -155,7 +158,7 @@ class LLMEngine:
     name = "openai"
 
     def __init__(self, model: BaseChatModel, location: str | None = None,
-                 batch_chars: int = BATCH_CHARS) -> None:
+                 batch_chars: int = BATCH_CHARS, selector: Selector | None = None) -> None:
         # The prompt step is rag.prompts.render (strict about variables), so the chain
         # starts at the model: a rendered prompt string goes in as one user message.
         self.chain = model | StrOutputParser()
@@ -164,6 +167,8 @@ class LLMEngine:
         timeout = getattr(model, "request_timeout", None)
         self.timeout = float(timeout) if isinstance(timeout, int | float) else None
         self.batch_chars = batch_chars
+        # picks the extracts the model is shown and refuses as the offline engine does
+        self.selector = selector
 
     def _complete(self, prompt: str, on_token: TokenSink | None = None) -> str:
         pieces: list[str] = []
@@ -187,12 +192,27 @@ class LLMEngine:
                on_token: TokenSink | None = None) -> Draft:
         if not passages:
             return Draft(REFUSAL, [], refused=True)
+        if self.selector is not None:
+            passages = self._extracts(question, passages)
+            if not passages:
+                return Draft(REFUSAL, [], refused=True)
         prompt = render("answer", passages=_numbered(passages), question=question,
                         refusal=REFUSAL)
         text = self._complete(prompt, on_token)
         if _is_refusal(text):
             return Draft(REFUSAL, [], refused=True)
         return Draft(text, list(passages))
+
+    def _extracts(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
+        """The best extracts as passages; none when the refusal rule finds a name, number
+        or negation the documents lack. Low evidence is left to the model, which reads
+        better than the blend scores."""
+        asked = without_source_descriptor(question) or question
+        reason = self.selector.select(asked, passages, asked=question).refusal
+        if reason and reason != "low evidence":
+            return []
+        extracts = self.selector.ranked_extracts(asked, passages, EXTRACTS)
+        return [p for extract in extracts for p in as_passages(extract, passages)]
 
     def summarize(self, units: Sequence[Passage], instruction: str = "",
                   on_token: TokenSink | None = None,

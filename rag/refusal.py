@@ -1,0 +1,123 @@
+"""When to say "The documents don't say.": signals read off the candidates, and the rule.
+
+The engine refuses when any of these holds (the first found is the reason given); with
+rag/answerability.py's model (not the default), the signals are its inputs and it
+decides, except that a name the collection lacks always refuses:
+- `unknown`: a name or number of the question occurs nowhere in the collection;
+- `uncovered`: a name of the question is in none of the candidate sentences;
+- `negation`: the question is negated ("never", "not", "n't") and the best extract is not;
+- `number`: a number of the question is missing from the best extract;
+- `low evidence`: the best sentence scores below the threshold.
+Each signal was measured on SQuAD 2.0's 12 articles (4,031 questions, half written to be
+unanswerable with the same names and words); the threshold is chosen by article-level
+cross-validation (docs/answers.md has the curve of refusals against false refusals).
+
+Pure functions over text and scores. It does not read the question's meaning: an
+unanswerable question that shares every name, number and negation with a sentence that
+merely looks like an answer is answered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence, Set
+from dataclasses import dataclass
+
+from rag.lexical import fold, mentions, tokenize
+
+DEFAULT_THRESHOLD = 0.25  # see docs/answers.md: the curve, and the cross-validated choice
+
+_NEGATION = re.compile(r"\b(?:not|never|cannot)\b|n[’']t\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?!\d*s\b)")  # "1990s" is a decade, not a number
+# "Irish", "Pakistani", "Canadian": a people or language, named otherwise in the text
+_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ish|ian|ese|i|an|ch)$")
+_QUESTION_WORDS = frozenset(
+    "who whom whose what which when where why how is are was were do does did can could "
+    "should would will in on at of for according besides between the a an and or but to "
+    "from by with summarize summarise describe explain list name give tell i if".split())
+_ENTITY = re.compile(r"(?:[A-Z][\w’'.-]*|\d[\d,.]*\w*)(?:\s+(?:[A-Z][\w’'.-]*|\d[\d,.]*\w*))*")
+
+
+def entities(question: str) -> list[str]:
+    """Capitalised word runs and numbers in the question, minus question words."""
+    found = []
+    for match in _ENTITY.finditer(question):
+        words = [re.sub(r"[’']s$", "", w.strip(".,’'")) for w in match.group(0).split()]
+        words = [w for w in words if w and w.lower() not in _QUESTION_WORDS
+                 and not re.fullmatch(r"\d+s", w)]
+        if words:
+            found.append(" ".join(words))
+    return found
+
+
+def question_numbers(question: str) -> list[str]:
+    return _NUMBER.findall(question)
+
+
+def _held(name: str, terms: list[str], held: Set[str], folded: str) -> bool:
+    """Whether the candidates hold a name: its stemmed words, a mention ("United States"
+    as "U.S."), or for one word its first four letters ("Britain" in "British")."""
+    if set(terms) <= held or mentions(folded, name):
+        return True
+    return " " not in name and len(name) > 4 and bool(
+        re.search(rf"\b{re.escape(fold(name[:4]))}", folded))
+
+
+def names_missing(names: Sequence[str], held: Set[str], folded: str) -> tuple[str, ...]:
+    """The names (peoples' names aside) that text with stemmed terms `held` and folded
+    text `folded` does not hold."""
+    name_terms = tokenize(list(names)) if names else []
+    return tuple(n for n, terms in zip(names, name_terms, strict=True)
+                 if not _DEMONYM.match(n) and not _held(n, terms, held, folded))
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the refusal rule reads; `best` is the best sentence's score."""
+
+    best: float
+    unknown: tuple[str, ...] = ()  # question names the collection lacks
+    uncovered: tuple[str, ...] = ()  # question names no candidate holds
+    negation: bool = False  # the question is negated and the best extract is not
+    numbers: tuple[str, ...] = ()  # question numbers the best extract lacks
+    doubt: float | None = None  # P(the documents don't say), when a model read them
+
+
+def read_signals(question: str, candidates: Sequence[str],
+                 candidate_terms: Sequence[frozenset[str]], extract: str, best: float,
+                 known: Callable[[str], bool] | None = None) -> Signals:
+    """The signals for `question`, given the candidate sentences and their stemmed terms,
+    the best extract's text and score, and what the collection knows (if given). A name
+    counts as held when its stemmed words are, or when it is mentioned ("United States"
+    as "U.S.")."""
+    held = frozenset().union(*candidate_terms) if candidate_terms else frozenset()
+    uncovered = names_missing(entities(question), held, fold(" ".join(candidates)))
+    unknown = tuple(n for n in uncovered if known is not None and not known(n))
+    negated = bool(_NEGATION.search(question)) and not _NEGATION.search(extract)
+    numbers = tuple(n for n in question_numbers(question) if n not in extract)
+    return Signals(best, unknown, uncovered, negated, numbers)
+
+
+def refusal_reason(signals: Signals, threshold: float = DEFAULT_THRESHOLD,
+                   doubt_threshold: float | None = None) -> str | None:
+    """Why to refuse, or None to answer. With a model's `doubt` and its threshold, the
+    model decides (a name the collection lacks still refuses), named by the first
+    signal that holds."""
+    if signals.unknown:
+        return f"unknown: {signals.unknown[0]}"
+    found = _first_signal(signals)
+    if signals.best < threshold:
+        return found or "low evidence"
+    if signals.doubt is None or doubt_threshold is None:
+        return found
+    return (found or "unlikely") if signals.doubt > doubt_threshold else None
+
+
+def _first_signal(signals: Signals) -> str | None:
+    if signals.uncovered:
+        return f"uncovered: {signals.uncovered[0]}"
+    if signals.negation:
+        return "negation"
+    if signals.numbers:
+        return f"number: {signals.numbers[0]}"
+    return None

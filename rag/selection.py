@@ -1,0 +1,254 @@
+"""From passages to the extracts an answer quotes, or to a refusal.
+
+Candidates are the passages' sentences (rag/extracts.py), scored by the fixed blend
+(rag/scoring.py). The best sentence grows into a short extract (the sentence naming its
+subject, a list's continuation, neighbours scoring nearly as well). Then, by the kind of
+question (rag/questions.py):
+- about several documents: the best extract of each document that scores near the best;
+- comparing named things ("X or Y", "both X and Y"): the best extract naming each;
+- asking for a list ("What punishments…"): the best few sentences scoring near the best;
+- otherwise the best extract, and when another document's sentence names something the
+  extract introduces and scores near it, that second hop too.
+The refusal rule (rag/refusal.py) reads the candidates and the best extract first.
+
+Both engines use it: the extractive engine quotes the extracts; the generative engine gets
+the best few as its numbered passages. It does not write text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from rag.answerability import Answerability, features
+from rag.embedding import Embedder
+from rag.extracts import Sentence, candidate_sentences, extract_span, neighbours
+from rag.lexical import fold, mentions
+from rag.questions import (
+    answer_type,
+    compared_things,
+    holds_answer_type,
+    is_cross_document,
+    is_list_question,
+)
+from rag.refusal import (
+    DEFAULT_THRESHOLD,
+    Signals,
+    entities,
+    question_numbers,
+    read_signals,
+    refusal_reason,
+)
+from rag.scoring import Scores, SentenceScorer
+from rag.types import Passage
+
+EXTEND_RATIO = 0.7  # a neighbour scoring this close to the answering sentence joins it
+MAX_EXTRACT_CHARS = 500
+NEAR_RATIO = 0.6  # another document's (or thing's) best extract, this close to the best
+LIST_RATIO = 0.8
+HOP_RATIO = 0.6
+MAX_EXTRACTS = 4
+TYPED_RATIO = 0.7  # for "who/when/how many", a sentence holding one this close is preferred
+
+
+@dataclass(frozen=True)
+class Extract:
+    """Contiguous sentences of one document, quoted together."""
+
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def doc(self) -> str:
+        return self.sentences[0].doc
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+
+@dataclass(frozen=True)
+class Selection:
+    extracts: tuple[Extract, ...]
+    refusal: str | None  # why the documents don't say, or None
+    signals: Signals | None = None
+    features: dict[str, float] | None = None  # what the answerability model reads
+
+
+class Selector:
+    def __init__(self, embedder: Embedder, known: Callable[[str], bool] | None = None,
+                 threshold: float = DEFAULT_THRESHOLD,
+                 answerability: Answerability | None = None) -> None:
+        self.scorer = SentenceScorer(embedder)
+        self.known = known
+        self.threshold = threshold
+        # None by default: the model over-refuses news questions (docs/answers.md)
+        self.answerability = answerability
+
+    def select(self, question: str, passages: Sequence[Passage], context: str = "",
+               asked: str = "") -> Selection:
+        """The extracts answering `question` from `passages`, or why there are none.
+        `asked`: the question as the user put it ("…in each of the two articles"), when
+        `question` is it without its where-to-look phrases."""
+        considered = self.consider(question, passages, context, asked)
+        if considered.signals is None:
+            return considered
+        doubt_threshold = self.answerability.threshold if self.answerability else None
+        reason = refusal_reason(considered.signals, self.threshold, doubt_threshold)
+        return Selection((), reason, considered.signals, considered.features) if reason \
+            else considered
+
+    def consider(self, question: str, passages: Sequence[Passage], context: str = "",
+                 asked: str = "") -> Selection:
+        """The extracts that would answer, and the refusal signals, before the rule reads
+        them (the refusal is left None unless there is nothing to quote)."""
+        sentences = candidate_sentences(passages)
+        if not sentences:
+            return Selection((), "no passages")
+        scores = self.scorer.score(question, sentences, context)
+        ranked = _Ranked(sentences, scores)
+        first = _answering(question, ranked)
+        best = ranked.extract(first)
+        texts = [s.text for s in sentences]
+        window = ranked.window_text(first)
+        signals = read_signals(question, texts, scores.terms, window,
+                               float(ranked.score[first]), self.known)
+        dense = self.scorer.vectors(texts) @ self.scorer.embedder.embed_query(question)
+        found = features(question, texts, scores, dense, first, window, signals)
+        # trained on standalone questions: a follow-up ("Which country welcomed it?")
+        # looks unanswerable on its own words, so the fixed rule judges it
+        if self.answerability is not None and not context:
+            signals = replace(signals, doubt=self.answerability.unanswerable(found))
+        return Selection(tuple(_by_kind(question, asked or question, ranked, best)), None,
+                         signals, found)
+
+    def ranked_extracts(self, question: str, passages: Sequence[Passage], n: int,
+                        context: str = "") -> list[Extract]:
+        """The `n` best distinct extracts, best first (the generative engine's passages)."""
+        sentences = candidate_sentences(passages)
+        if not sentences:
+            return []
+        ranked = _Ranked(sentences, self.scorer.score(question, sentences, context))
+        found: list[Extract] = []
+        for i in ranked.order:
+            if len(found) >= n:
+                break
+            if not any(sentences[i] in e.sentences for e in found):
+                found.append(ranked.extract(i))
+        return found
+
+
+class _Ranked:
+    """Candidates with their scores, best first, and the extract around each."""
+
+    def __init__(self, sentences: Sequence[Sentence], scores: Scores) -> None:
+        self.sentences = sentences
+        self.score = scores.score
+        self.order = [int(i) for i in np.argsort(-scores.score, kind="stable")]
+
+    def extract(self, i: int, grow: bool = True, ratio: float = EXTEND_RATIO) -> Extract:
+        """The extract around sentence `i`; with `grow`, neighbours in its paragraph
+        scoring at least `ratio` × as well join it."""
+        floor = ratio * self.score[i]
+
+        def wanted(j: int) -> bool:
+            return grow and self.score[j] >= floor and self._chars(i, j) <= MAX_EXTRACT_CHARS
+
+        first, last = extract_span(self.sentences, i, wanted)
+        return Extract(tuple(self.sentences[first:last + 1]))
+
+    def _chars(self, i: int, j: int) -> int:
+        a, b = sorted((i, j))
+        return self.sentences[b].end - self.sentences[a].start
+
+    def window_text(self, i: int) -> str:
+        """The sentence with its neighbours: what the refusal signals check."""
+        around = [j for j in (neighbours(self.sentences, i, -1), i,
+                              neighbours(self.sentences, i, 1)) if j is not None]
+        return " ".join(self.sentences[j].text for j in around)
+
+    def best_where(self, keep: Callable[[Sentence], bool], floor: float) -> int | None:
+        for i in self.order:
+            if self.score[i] < floor:
+                return None
+            if keep(self.sentences[i]):
+                return i
+        return None
+
+
+def _answering(question: str, ranked: _Ranked) -> int:
+    """The best sentence; a sentence holding the question's numbers ("freed in 1992")
+    when the best lacks them and it scores near; for a "who/when/how many" question, the
+    best one holding a name/date/number when it scores near the best and the best holds
+    none."""
+    first = ranked.order[0]
+    numbers = question_numbers(question)
+    if numbers and not all(n in ranked.window_text(first) for n in numbers):
+        holding = ranked.best_where(lambda s: all(n in s.text for n in numbers),
+                                    NEAR_RATIO * float(ranked.score[first]))
+        first = first if holding is None else holding
+    kind = answer_type(question)
+    if not kind or holds_answer_type(question, ranked.sentences[first].text, kind):
+        return first
+    typed = ranked.best_where(lambda s: holds_answer_type(question, s.text, kind),
+                              TYPED_RATIO * float(ranked.score[ranked.order[0]]))
+    return first if typed is None else typed
+
+
+def _by_kind(question: str, asked: str, ranked: _Ranked, best: Extract) -> list[Extract]:
+    top = float(ranked.score[ranked.order[0]])
+    things = compared_things(question)
+    if len(things) >= 2:
+        found = [ranked.best_where(lambda s, t=t: mentions(fold(s.text), t), NEAR_RATIO * top)
+                 for t in things]
+        return _distinct([best] + [ranked.extract(i, grow=False) for i in found if i is not None])
+    if is_cross_document(asked):
+        docs = dict.fromkeys(ranked.sentences[i].doc for i in ranked.order)
+        found = [ranked.best_where(lambda s, d=d: s.doc == d, NEAR_RATIO * top) for d in docs]
+        return _distinct([best] + [ranked.extract(i) for i in found if i is not None])
+    if is_list_question(question):  # items often follow each other: the paragraph's next
+        items = [ranked.extract(i, grow=False) for i in ranked.order
+                 if ranked.score[i] >= LIST_RATIO * top]
+        return _distinct([ranked.extract(ranked.order[0], ratio=0.0), *items])
+    return _distinct([best, *_second_hop(question, ranked, best, top)])
+
+
+def _second_hop(question: str, ranked: _Ranked, best: Extract, top: float) -> list[Extract]:
+    """The best sentence of another document whose title is a name the best extract
+    introduces (the bridge of a two-hop question: "the film shot in Leland" names
+    "Maximum Overdrive", whose own article says who directed it), when it scores near
+    the best."""
+    asked = fold(question)
+    bridges = [n for n in entities(best.text) if not mentions(asked, n) and len(n) > 3]
+    if not bridges:
+        return []
+
+    def about_bridge(s: Sentence) -> bool:
+        if s.doc == best.doc:
+            return False
+        subjects = {fold(s.title), fold(s.doc.rsplit(".", 1)[0])}
+        return any(subject == fold(n) or subject.startswith(f"{fold(n)} (")
+                   for subject in subjects for n in bridges)
+
+    i = ranked.best_where(about_bridge, HOP_RATIO * top)
+    return [] if i is None else [ranked.extract(i, grow=False)]
+
+
+def as_passages(extract: Extract, passages: Sequence[Passage]) -> list[Passage]:
+    """The extract as one passage sliced from a retrieved passage holding all of it, or
+    (when it straddles two) as one passage per sentence."""
+    start, end = extract.sentences[0].start, extract.sentences[-1].end
+    for p in passages:
+        if p.doc == extract.doc and p.start <= start and end <= p.end:
+            return [Passage(p.doc, start, end, p.score, p.text[start - p.start:end - p.start])]
+    return [Passage(s.doc, s.start, s.end, 1.0, s.text) for s in extract.sentences]
+
+
+def _distinct(extracts: list[Extract]) -> list[Extract]:
+    """The extracts without any sharing a sentence with an earlier one, at most four."""
+    kept: list[Extract] = []
+    for extract in extracts:
+        if not any(set(extract.sentences) & set(k.sentences) for k in kept):
+            kept.append(extract)
+    return kept[:MAX_EXTRACTS]
