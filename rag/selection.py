@@ -50,6 +50,9 @@ NEAR_RATIO = 0.6  # another document's (or thing's) best extract, this close to 
 LIST_RATIO = 0.8
 HOP_RATIO = 0.6
 MAX_EXTRACTS = 4
+# the refusal signals were calibrated on the sentences of the five best passages: a name
+# the question asks about that only a passage further down holds is not evidence
+SIGNAL_RANKS = 5
 TYPED_RATIO = 0.7  # for "who/when/how many", a sentence holding one this close is preferred
 
 
@@ -112,7 +115,9 @@ class Selector:
         best = ranked.extract(first)
         texts = [s.text for s in sentences]
         window = ranked.window_text(first)
-        signals = read_signals(question, texts, scores.terms, window,
+        near = [i for i, s in enumerate(sentences) if s.rank < SIGNAL_RANKS] or range(len(texts))
+        signals = read_signals(question, [texts[i] for i in near],
+                               [scores.terms[i] for i in near], window,
                                float(ranked.score[first]), self.known)
         dense = self.scorer.vectors(texts) @ self.scorer.embedder.embed_query(question)
         found = features(question, texts, scores, dense, first, window, signals)

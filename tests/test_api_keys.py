@@ -140,7 +140,7 @@ def test_curl_uploads_lists_and_deletes(served: Served, tmp_path: Path) -> None:
 def test_the_mcp_endpoint_beside_the_api(served: Served) -> None:
     assert httpx.post(f"{served.url}/mcp", json={}).status_code == 401
     tools, found = asyncio.run(asyncio.wait_for(http_scenario(served.url, ENV_KEYS[1]), 120))
-    assert tools == TOOLS and "Sherman" in found["passages"][0]["text"]
+    assert tools == TOOLS and any("Sherman" in p["text"] for p in found["passages"])
 
 
 def test_a_model_server_that_is_down_gets_503(served: Served) -> None:
