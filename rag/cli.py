@@ -213,13 +213,15 @@ def eval_command(ctx: typer.Context, file: Path,
 @app.command("app")
 def app_command() -> None:
     """Start the web app (Streamlit) in the browser."""
-    import subprocess
+    import os
     from importlib import resources
 
     with resources.as_file(resources.files("rag.app") / "page.py") as page:
         if not page.is_file():
             raise CitechatError(f"The web app is not installed here ({page} is missing).")
-        raise typer.Exit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(page)]))
+        sys.stdout.flush()
+        # the process becomes Streamlit's: a signal sent to `citechat app` reaches the server
+        os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(page)])
 
 
 from rag.api.commands import register  # noqa: E402 - serve, mcp, keys (FastAPI loaded lazily)

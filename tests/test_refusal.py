@@ -60,6 +60,10 @@ def test_names_the_collection_lacks_are_unknown_not_just_uncovered() -> None:
     ("What did Emmanuel Macron propose?", ["Emmanuel Macron"]),
     ("Which band was formed first, The Exies or Circus Diablo?", ["Exies", "Circus Diablo"]),
     ("What is the plan?", []),
+    # a capitalised word opening the question or a clause is the sentence's capital
+    ("Quick question: who is Wendy Sherman?", ["Wendy Sherman"]),
+    ("Stopped: who represented the United States?", ["United States"]),
+    ("In 1990, what did NATO do?", ["1990", "NATO"]),
 ])
 def test_entities(question: str, names: list[str]) -> None:
     assert entities(question) == names
