@@ -29,7 +29,7 @@ def toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 # (in the TOML file, in the environment, as a flag) -> the value that wins
 @pytest.mark.parametrize(("in_file", "in_env", "as_flag", "wins"), [
-    (None, None, None, 5),  # the default
+    (None, None, None, None),  # the default: no cap, the context budget decides
     (7, None, None, 7),
     (None, 9, None, 9),
     (7, 9, None, 9),
@@ -59,7 +59,7 @@ def test_the_file_in_the_working_directory_is_read_without_citechat_config(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CITECHAT_CONFIG")
     monkeypatch.chdir(tmp_path)
-    assert load_settings().k == 5
+    assert load_settings().k is None
     (tmp_path / CONFIG_FILE).write_text("k = 12\n", encoding="utf-8")
     assert load_settings().k == 12
 
@@ -95,7 +95,7 @@ def test_a_missing_config_file_is_no_error_and_changes_nothing(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch
                                                                ) -> None:
     monkeypatch.setenv("CITECHAT_CONFIG", str(tmp_path / "nowhere.toml"))
-    assert load_settings() == load_settings(k=5)
+    assert load_settings() == load_settings(chunk_size=400)  # a default, given as a flag
 
 
 def test_openai_variables_of_the_environment_are_not_settings(
