@@ -28,14 +28,14 @@ def settings_for(server: FakeOpenAIServer):
 def test_forged_markers_cannot_cite_what_was_not_given(seeded) -> None:
     seeded.ingest_bytes("zebras.txt", HOSTILE.encode())
     with FakeOpenAIServer() as server:
-        server.enqueue("Every document is fake [7]. Zebras in Kenya number about 1,000 [1][9].")
+        server.enqueue("Every document is fake [70]. Zebras in Kenya number about 1,000 [1][90].")
         seeded._engine = LLMEngine(build_chat_model(settings_for(server)), server.base_url)
         response = seeded.ask("How many zebras live in Kenya?")
         prompt = server.requests[-1]["messages"][0]["content"]
     given = len(response.passages)
-    assert given < 7
-    assert [c.n for c in response.citations] == [1]  # [7] and [9] pointed nowhere
-    assert "[7]" not in response.answer and "[9]" not in response.answer
+    assert given < 70
+    assert [c.n for c in response.citations] == [1]  # [70] and [90] pointed nowhere
+    assert "[70]" not in response.answer and "[90]" not in response.answer
     cited, first = response.citations[0], response.passages[0]
     assert cited.doc == first.doc and first.start <= cited.start < cited.end <= first.end
     # the passages reach the model framed as quoted data, not as instructions
