@@ -81,6 +81,12 @@ def streaming(page: Page) -> None:
     expect(page.get_by_test_id("stChatInputTextArea")).to_be_disabled()
 
 
+def finished(page: Page | AsyncPage):
+    """The reply streamed to its end (its text, not the claim note quoting it)."""
+    return page.get_by_test_id("stChatMessage").filter(has_text="Wendy Sherman represented") \
+        .filter(has_text="end.").first
+
+
 def new_chat(page: Page) -> None:
     page.locator(".st-key-new_chat button").click()
     expect(page.get_by_test_id("stChatMessage")).to_have_count(0, timeout=WAIT_MS)
@@ -104,7 +110,7 @@ def test_a_streaming_reply_survives_stop_a_new_question_and_a_reload(app: App) -
             streaming(page)
             new_chat(page)
             ask(page, "Asked meanwhile: who represented the United States?")
-            page.get_by_text("end.").wait_for(timeout=WAIT_MS)  # this one streams to its end
+            finished(page).wait_for(timeout=WAIT_MS)  # this one streams to its end
 
             new_chat(page)
             ask(page, "Reloaded: who represented the United States?")
@@ -112,7 +118,7 @@ def test_a_streaming_reply_survives_stop_a_new_question_and_a_reload(app: App) -
             page.reload()  # the same chat reopens, its reply still streaming or saved
             page.get_by_test_id("stChatMessage").filter(has_text="Reloaded:").wait_for(
                 timeout=WAIT_MS)
-            page.get_by_text("end.").wait_for(timeout=WAIT_MS)
+            finished(page).wait_for(timeout=WAIT_MS)
             # the same browser after the reload: its four chats are still its own
             listed = page.get_by_test_id("stSidebar").get_by_test_id("stBaseButton-tertiary")
             expect(listed).to_have_count(4, timeout=WAIT_MS)
@@ -153,7 +159,7 @@ async def keep_asking(page: AsyncPage, session: int) -> list[str]:
         await box.press("Enter")
         await page.get_by_text("Wendy Sherman represented").first.wait_for(timeout=WAIT_MS)
         asked.append(question)
-    await page.get_by_text("end.").wait_for(timeout=WAIT_MS)  # the last one to its end
+    await finished(page).wait_for(timeout=WAIT_MS)  # the last one to its end
     listed = page.get_by_test_id("stSidebar").get_by_test_id("stBaseButton-tertiary")
     await expect_async(listed).to_have_count(QUESTIONS, timeout=WAIT_MS)
     assert await page.locator(TROUBLE).count() == 0, await page.locator(TROUBLE).all_inner_texts()
