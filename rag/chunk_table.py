@@ -1,22 +1,24 @@
 """The in-process view of a collection's live chunks: each document's entry (`DocInfo`),
-every chunk in one fixed row order with the BM25 index over the same rows
-(`ChunkTable`), and that table's on-disk cache keyed by the set of documents. It reads
-and writes no Chroma records: rag/store.py decides which chunks are live and when the
-table is stale."""
+every chunk in one fixed row order with the BM25 index and the sentence vectors over the
+same rows (`ChunkTable`, assembled from segments: rag/segments.py), and the segments'
+on-disk cache. Each document's rows are together, in start order. It reads and writes no
+Chroma records: rag/table_reader.py decides which chunks are live and when the table is
+stale.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from rag.lexical import LexicalIndex
+from rag.lexical import LexicalIndex, SegmentedIndex
+from rag.segments import Key, Segment, live_masks
 from rag.types import Chunk, Span
 
 
@@ -57,9 +59,12 @@ class ChunkTable:
     ends: np.ndarray
     weights: np.ndarray
     texts: list[str]
-    lexical: LexicalIndex
+    lexical: LexicalIndex | SegmentedIndex
     row_of: dict[str, int] = field(init=False)  # chunk id -> row
     infos: dict[str, DocInfo] = field(default_factory=dict)  # document name -> its entry
+    segments: list[Segment] = field(default_factory=list)
+    # row -> (segment, row in it): where its sentence vectors are
+    places: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
     def __post_init__(self) -> None:
         self.row_of = {chunk_id: row for row, chunk_id in enumerate(self.ids)}
@@ -68,55 +73,84 @@ class ChunkTable:
         return Chunk(self.ids[row], str(self.docs[row]), int(self.starts[row]),
                      int(self.ends[row]), self.texts[row])
 
+    def versions(self) -> set[Key]:
+        """Every (document, content hash) a segment holds, live or not."""
+        return {(str(d), str(h)) for s in self.segments
+                for d, h in set(zip(s.docs.tolist(), s.hashes.tolist(), strict=True))}
+
     @classmethod
-    def from_rows(cls, fingerprint: str, rows: Sequence[tuple[str, dict, str]]) -> ChunkTable:
-        """The table of (chunk id, chunk metadata, chunk text) rows, BM25 built over each
-        chunk's context and text."""
-        texts = [text for _, _, text in rows]
-        indexed = [f"{m.get('context', '')} {text}" for _, m, text in rows]
-        return cls(
-            fingerprint, [i for i, _, _ in rows],
-            np.array([m["doc"] for _, m, _ in rows], dtype=object),
-            np.array([m["start"] for _, m, _ in rows], dtype=np.int64),
-            np.array([m["end"] for _, m, _ in rows], dtype=np.int64),
-            np.array([m.get("weight", 1.0) for _, m, _ in rows], dtype=np.float32),
-            texts, LexicalIndex.build(indexed),
+    def of_segments(cls, fingerprint: str, segments: Sequence[Segment],
+                    live: set[Key]) -> ChunkTable:
+        """The table of the rows of `segments` whose document version is `live`."""
+        chosen = [np.flatnonzero(mask) for mask in live_masks(segments, live)]
+        offsets = np.cumsum([0] + [len(rows) for rows in chosen])
+        parts = []
+        for segment, rows, first in zip(segments, chosen, offsets, strict=False):
+            places = np.full(segment.size, -1, dtype=np.int64)
+            places[rows] = first + np.arange(len(rows))
+            parts.append((segment.lexical, places))
+
+        def joined(column: str, dtype) -> np.ndarray:
+            arrays = [getattr(s, column)[rows] for s, rows in zip(segments, chosen, strict=True)]
+            return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
+
+        table = cls(
+            fingerprint, [s.ids[r] for s, rows in zip(segments, chosen, strict=True) for r in rows],
+            joined("docs", object), joined("starts", np.int64), joined("ends", np.int64),
+            joined("weights", np.float32),
+            [s.texts[r] for s, rows in zip(segments, chosen, strict=True) for r in rows],
+            SegmentedIndex(parts, int(offsets[-1])), segments=list(segments),
         )
+        table.places = (np.repeat(np.arange(len(chosen)), [len(r) for r in chosen]),
+                        np.concatenate(chosen) if chosen else np.zeros(0, np.int64))
+        return table
+
+    def best_sentences(self, vector: np.ndarray, rows: Sequence[int]) -> list[tuple[int, float]]:
+        """(row, cosine similarity of its best sentence) for `rows` with sentence
+        vectors, best first: one matrix product over just their sentences."""
+        if not self.segments or not len(rows):
+            return []
+        owner, local = self.places[0][rows], self.places[1][rows]
+        found = [self.segments[s].sentences(r) for s, r in zip(owner, local, strict=True)]
+        counts = [len(v) for v in found]
+        if not sum(counts):
+            return []
+        similarity = np.concatenate(found).astype(np.float32) @ vector.astype(np.float32)
+        of_row = np.repeat(np.asarray(rows), counts)
+        best: dict[int, float] = {}
+        for i in np.argsort(-similarity, kind="stable"):
+            best.setdefault(int(of_row[i]), float(similarity[i]))
+        return list(best.items())
+
+
+MANIFEST = "segments.json"
 
 
 def save_table(cache_dir: Path, table: ChunkTable) -> None:
-    """The table under `cache_dir/<fingerprint>`, older tables removed; a failure to
-    write is ignored (the cache only saves start-up time)."""
-    # written aside, then renamed: a process killed mid-write leaves no half cache
-    folder = cache_dir / table.fingerprint
-    staging = cache_dir / f".{table.fingerprint}.{os.getpid()}.{threading.get_ident()}"
+    """The table's segments under `cache_dir/segments/` (each written once), the list of
+    them in `cache_dir/segments.json`, anything else removed; a failure to write is
+    ignored (the cache only saves start-up time)."""
+    folder = cache_dir / "segments"
     try:
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        table.lexical.save(staging / "bm25")
-        rows = {"ids": table.ids, "docs": table.docs.tolist(), "starts": table.starts.tolist(),
-                "ends": table.ends.tolist(), "weights": table.weights.tolist(),
-                "texts": table.texts}
-        (staging / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
-        shutil.rmtree(folder, ignore_errors=True)
-        staging.rename(folder)
-        for stale in cache_dir.iterdir():
-            if stale.name != table.fingerprint:
+        folder.mkdir(parents=True, exist_ok=True)
+        for segment in table.segments:
+            if not (folder / segment.name).exists():
+                segment.save(folder)
+        names = [s.name for s in table.segments]
+        partial = cache_dir / f".{MANIFEST}.{os.getpid()}"
+        partial.write_text(json.dumps({"segments": names}), encoding="utf-8")
+        partial.replace(cache_dir / MANIFEST)
+        for stale in [*cache_dir.iterdir(), *folder.iterdir()]:
+            if stale.name not in (*names, "segments", MANIFEST) and not stale.name.startswith("."):
                 shutil.rmtree(stale, ignore_errors=True)
     except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
+        pass
 
 
-def load_table(cache_dir: Path, fingerprint: str) -> ChunkTable | None:
-    """The cached table for `fingerprint`, or None if there is none readable."""
-    folder = cache_dir / fingerprint
+def load_segments(cache_dir: Path) -> list[Segment]:
+    """The segments the cache lists, or none if any of them is unreadable."""
     try:
-        rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
-        lexical = LexicalIndex.load(folder / "bm25", len(rows["ids"]))
+        names = json.loads((cache_dir / MANIFEST).read_text(encoding="utf-8"))["segments"]
+        return [Segment.load(cache_dir / "segments" / name) for name in names]
     except Exception:  # missing, unreadable or foreign: rebuilt from the store
-        return None
-    return ChunkTable(
-        fingerprint, rows["ids"], np.array(rows["docs"], dtype=object),
-        np.array(rows["starts"], dtype=np.int64), np.array(rows["ends"], dtype=np.int64),
-        np.array(rows["weights"], dtype=np.float32), rows["texts"], lexical,
-    )
+        return []

@@ -1,25 +1,28 @@
 """Writing a collection: files and uploads read (rag/documents.py), chunked, embedded and
 stored (rag/store.py) under one file lock per data directory, each file's outcome in a
-report; removals; the kept original files (rag/originals.py). A file that cannot be read
-fails alone; a store or embedding model that fails stops the ingest with one line saying
-where, and running it again resumes. It answers nothing: rag/pipeline.py reads.
+report; removals; the kept original files (rag/originals.py). Documents are embedded and
+written in batches (rag/batches.py): every distinct text once, and a batch embedded while
+the one before it is written. A file that cannot be read fails alone; a store or
+embedding model that fails stops the ingest with one line saying where, and running it
+again resumes. It answers nothing: rag/pipeline.py reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from rag import chunking, documents
+from rag import documents
+from rag.batches import Batches, Prepared, Progress, embed_batch
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import CitechatError, ModelUnavailable, StoreBusy, StoreUnavailable, raised_as
 from rag.originals import Originals
 from rag.progress import SILENT, Bars, Silent
-from rag.store import Store
+from rag.store import Store, Version
 from rag.types import Document
 
 Status = Literal["added", "updated", "unchanged", "failed"]
@@ -85,29 +88,28 @@ class Writer:
                          "; what was written before is kept, and running the same command "
                          "again resumes.")
 
-    def _store_document(self, doc: Document, furniture: Sequence[tuple[int, int]] = (),
-                        shown: Silent = SILENT) -> FileResult:
+    def _prepare(self, doc: Document, furniture: Sequence[tuple[int, int]] = ()
+                 ) -> Prepared | FileResult:
+        """The document chunked, ready to embed; or its result when it is unchanged."""
         with self._store_failure():
             known = self.store.document(doc.name)
         if known is not None and known.content_hash == doc.content_hash:
             return FileResult(doc.name, "unchanged", known.chunks)
-        chunks = chunking.chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
-        contexts = [chunking.context_for(doc, c, doc.title) for c in chunks]
-        weights = chunking.boilerplate_weights(doc, chunks, furniture)
-        sentences = [(c.id, s) for c in chunks for s in chunking.sentences_of(doc, c)]
+        return Prepared.of(doc, self.settings, furniture, "updated" if known else "added")
+
+    def _embedded(self, batch: Sequence[Prepared], shown: Silent = SILENT) -> list[Version]:
         # an embedder failing in a way it did not name (onnxruntime, memory) is still the model's
         with raised_as(ModelUnavailable, f"The embedding model {self.embedder.model_id} failed"):
-            vectors = shown.embed(self.embedder.embed,
-                [f"{x} {c.text}".strip() for x, c in zip(contexts, chunks, strict=True)])
-            sentence_vectors = shown.embed(self.embedder.embed, [s.text for _, s in sentences])
-        with self._store_failure():
-            self.store.put(doc, chunks, vectors, weights, contexts, sentences, sentence_vectors)
-        return FileResult(doc.name, "updated" if known else "added", len(chunks))
+            return embed_batch(batch, lambda texts: shown.embed(self.embedder.embed, texts))
 
-    def _ingest_one(self, name: str, load: Callable[[], documents.Loaded],
-                    shown: Silent = SILENT) -> FileResult:
-        """One file read and stored. A file that cannot be read fails alone; a store or
-        an embedder that fails stops the whole ingest (it would fail every file alike)."""
+    def _write(self, versions: Sequence[Version]) -> None:
+        with self._store_failure():
+            self.store.put_many(versions)
+
+    def _read(self, name: str, load: Callable[[], documents.Loaded],
+              shown: Silent = SILENT) -> Prepared | FileResult:
+        """One file read and chunked. A file that cannot be read fails alone; a store
+        that fails stops the whole ingest (it would fail every file alike)."""
         try:
             loaded = load()
         except CitechatError as exc:
@@ -122,11 +124,18 @@ class Writer:
                 self.originals.keep(loaded.document.content_hash, Path(name).suffix,
                                     loaded.original)
         try:
-            return self._store_document(loaded.document, loaded.furniture, shown)
-        except (StoreUnavailable, ModelUnavailable):
+            return self._prepare(loaded.document, loaded.furniture)
+        except StoreUnavailable:
             raise
         except CitechatError as exc:
             return FileResult(name, "failed", reason=str(exc))
+
+    def _ingest_one(self, name: str, load: Callable[[], documents.Loaded]) -> FileResult:
+        got = self._read(name, load)
+        if isinstance(got, FileResult):
+            return got
+        self._write(self._embedded([got]))
+        return got.result
 
     @property
     def max_bytes(self) -> int:
@@ -136,28 +145,42 @@ class Writer:
                on_file: Callable[[int, int, FileResult], None] | None = None) -> IngestReport:
         """Ingest files and folders; each file's outcome is in the report, none raises.
 
-        `progress` shows a progress bar on the terminal; `on_file(done, total, result)` is
-        called after each file (the app's progress indicator)."""
+        `progress` shows a progress bar on the terminal (files, and chunks per second);
+        `on_file(done, total, result)` is called as each file's outcome is known, in
+        order (the app's progress indicator)."""
         candidates = list(documents.find_files(list(paths)))
         report = IngestReport()
         # Nothing before the lock may read vectors: an embedded Chroma that loaded its index
         # before another process wrote corrupts the store when it writes (tests/test_crash.py).
-        with self._write_lock():
+        with self._write_lock(), Batches(self._embedded, self._write) as batches:
             with self._store_failure():
                 report.orphans_removed = self.store.repair()
-            for candidate in _progress(candidates, progress):
-                shown = Bars(candidate.name) if progress else SILENT  # a large file's own
-                try:
-                    result = self._ingest_one(candidate.name, lambda c=candidate, s=shown: (
-                        documents.load(c, self.max_bytes, s.page)), shown)
-                except ModelUnavailable as exc:
-                    raise _stopped(exc, candidate.name, len(report.results),
-                                   len(candidates)) from None
-                finally:
-                    shown.close()
+            bar = Progress(len(candidates), progress)
+
+            def done(result: FileResult) -> None:
                 report.results.append(result)
+                bar.add(result)
                 if on_file:
                     on_file(len(report.results), len(candidates), result)
+
+            batches.on_done = done
+            for candidate in candidates:
+                shown = Bars(candidate.name) if progress else SILENT  # a large file's own
+                try:
+                    got = self._read(candidate.name, lambda c=candidate, s=shown: (
+                        documents.load(c, self.max_bytes, s.page)), shown)
+                    batches.add(got, shown)
+                except ModelUnavailable as exc:
+                    raise _stopped(exc, batches.failed_at or candidate.name,
+                                   len(report.results), len(candidates)) from None
+                finally:
+                    shown.close()
+            try:
+                batches.finish()
+            except ModelUnavailable as exc:
+                raise _stopped(exc, batches.failed_at or "", len(report.results),
+                               len(candidates)) from None
+            bar.close()
             with self._store_failure():
                 self._prune_originals()
         return report
@@ -196,10 +219,3 @@ def _stopped(exc: ModelUnavailable, name: str, done: int, total: int) -> ModelUn
                             "done); what was stored is kept, and running the same command "
                             "again carries on from there.")
 
-
-def _progress(items: Iterable, enabled: bool):
-    if not enabled:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc="Ingesting", unit="file")

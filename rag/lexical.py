@@ -3,9 +3,13 @@
 A thin layer on `bm25s`: text is NFKC-folded (so U+00A0 and friends match plain spaces),
 stripped of accents ("Ötzi" and "Otzi", "Łódź" and "Lodz" are one term), lower-cased,
 stop-worded and Snowball-stemmed, for chunks and queries alike. The index knows rows, not
-chunks: the store keeps which row is which chunk. It is rebuilt, not updated, when the
-collection changes (bm25s indexes are immutable); a saved index made by another version of
-this folding is not loaded, so the store rebuilds it. Accent folding is by Unicode
+chunks: the store keeps which row is which chunk. bm25s indexes are immutable, so a
+collection's index is a list of them (`SegmentedIndex`, one per batch of documents, see
+rag/segments.py) scored as one: each term's per-segment scores are rescaled from the
+segment's IDF to the collection's, so a term rare in a small segment but common overall
+scores as it does overall (segment-local averages of chunk length remain, as chunks are
+cut to one size). A saved index made by another version of this folding is not loaded,
+so the store rebuilds it. Accent folding is by Unicode
 decomposition plus a few letters that do not decompose (ø, ł, đ, æ, œ, þ); it does not
 transliterate other scripts.
 """
@@ -67,6 +71,11 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
                           stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
+def _idf(docs: int, df: np.ndarray) -> np.ndarray:
+    """bm25s's default ("lucene") IDF, for combining segments' scores."""
+    return np.log1p((docs - df + 0.5) / (df + 0.5))
+
+
 class LexicalIndex:
     """BM25 scores for a fixed list of texts (row i is text i)."""
 
@@ -100,6 +109,27 @@ class LexicalIndex:
             return False
         return all(term in self._model.vocab_dict for term in tokenize([text])[0])
 
+    def has(self, term: str) -> bool:
+        return self._model is not None and term in self._model.vocab_dict
+
+    def document_frequency(self, term: str) -> int:
+        """How many rows hold `term`."""
+        if not self.has(term):
+            return 0
+        indptr = self._model.scores["indptr"]  # type: ignore[union-attr]
+        column = self._model.vocab_dict[term]  # type: ignore[union-attr]
+        return int(indptr[column + 1] - indptr[column])
+
+    def column(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of the rows holding `term`: its column of bm25s's score matrix
+        (each score is this index's IDF times the term-frequency part)."""
+        if not self.has(term):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores = self._model.scores  # type: ignore[union-attr]
+        column = self._model.vocab_dict[term]  # type: ignore[union-attr]
+        first, last = scores["indptr"][column], scores["indptr"][column + 1]
+        return scores["indices"][first:last], scores["data"][first:last]
+
     def save(self, folder: Path) -> None:
         if self._model is not None:
             self._model.save(str(folder), show_progress=False)
@@ -114,3 +144,38 @@ class LexicalIndex:
         if not version.exists() or version.read_text(encoding="utf-8") != TERMS_VERSION:
             raise ValueError(f"the index in {folder} was built with other terms")
         return cls(bm25s.BM25.load(str(folder)), size)
+
+
+class SegmentedIndex:
+    """BM25 over several segment indexes as if they were one, with the collection's IDF.
+
+    `parts` pairs each segment's index with its rows' places in the collection (-1 for
+    a row whose document has since gone: it is skipped, and like Lucene's deleted
+    documents still counts in the IDF until its segment is merged away)."""
+
+    def __init__(self, parts: Sequence[tuple[LexicalIndex, np.ndarray]], size: int) -> None:
+        self.parts = list(parts)
+        self.size = size
+        self.indexed = sum(index.size for index, _ in self.parts)
+
+    def scores(self, query: str) -> np.ndarray:
+        """A BM25 score for every row of the collection."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        terms = [t for t in tokenize([query])[0] if any(i.has(t) for i, _ in self.parts)]
+        for term in terms:  # repeated terms count again, as in bm25s
+            frequencies = np.array([i.document_frequency(term) for i, _ in self.parts])
+            overall = _idf(self.indexed, frequencies.sum())
+            for (index, places), df in zip(self.parts, frequencies, strict=True):
+                if not df:
+                    continue
+                rows, values = index.column(term)
+                found = places[rows]
+                live = found >= 0
+                scores[found[live]] += values[live] * (overall / _idf(index.size, df))
+        return scores
+
+    def knows(self, text: str) -> bool:
+        """Whether every indexed term of `text` occurs somewhere in the collection."""
+        if not any(index.size and index.knows("") for index, _ in self.parts):
+            return False  # no segment holds any term
+        return all(any(i.has(t) for i, _ in self.parts) for t in tokenize([text])[0])

@@ -1,13 +1,14 @@
 """Query -> ranked Passages: BM25 and dense search fused by reciprocal rank fusion.
 
 Three rankings of chunks: BM25, the chunk's own vector, and the chunk's best-matching
-sentence vector. Each ranks its `candidates` best chunks; a chunk's fused score is
-`sum(weight / (rrf_k + rank))` over the rankings that found it, times its boilerplate
-weight, times a small boost when the chunk holds the kind of answer the question asks for
-(a name for "who", a date for "when", a number for "how many"). When the best chunk names
-things the question does not and they are found in other documents, the question is
-asked again with them (rag/multihop.py: a second hop), and a comparison gets a passage on
-each thing compared. The ranking then fills the character budget (rag/context.py), `k`
+sentence vector. The first two rank their `candidates` best chunks; the third ranks the
+chunks they found by their best sentence (scored exactly, in process: rag/store.py). A
+chunk's fused score is `sum(weight / (rrf_k + rank))` over the rankings that found it,
+times its boilerplate weight, times a small boost when the chunk holds the kind of answer
+the question asks for (a name for "who", a date for "when", a number for "how many").
+When the best chunk names things the question does not and they are found in other
+documents, the question is asked again with them (rag/multihop.py: a second hop), and a
+comparison gets a passage on each thing compared. The ranking then fills the character budget (rag/context.py), `k`
 chunks at most when a cap is set; a question about several documents ("in each of the
 articles") takes each document's best in turn.
 Retrieval never rewrites text: a passage is a stored chunk or a sentence of one, offsets
@@ -73,13 +74,13 @@ def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
     vector = embedder.embed_query(query)
     if lexical_scores is None:
         lexical_scores = table.lexical.scores(query)
-    rankings = [(fusion.lexical,
-                 _lexical_ranking(table, lexical_scores, fusion.candidates, docs))]
-    if fusion.chunk:
-        found = store.dense_search(vector, fusion.candidates, docs)
-        rankings.append((fusion.chunk, [table.row_of[i] for i, _ in found if i in table.row_of]))
-    if fusion.sentence:
-        found = store.sentence_search(vector, 3 * fusion.candidates, docs)
+    lexical = _lexical_ranking(table, lexical_scores, fusion.candidates, docs)
+    dense = store.dense_search(vector, fusion.candidates, docs)
+    rankings = [(fusion.lexical, lexical),
+                (fusion.chunk, [table.row_of[i] for i, _ in dense if i in table.row_of])]
+    if fusion.sentence:  # the chunks either ranking found, ranked by their best sentence
+        pool = [i for i, _ in dense] + [table.ids[row] for row in lexical]
+        found = store.sentence_search(vector, 3 * fusion.candidates, docs, among=pool)
         rankings.append((fusion.sentence, [table.row_of[i] for i, _ in found if i in table.row_of]))
     scores: dict[int, float] = {}
     for weight, rows in rankings:

@@ -1,19 +1,20 @@
 """Chroma (embedded or server) holding chunks, vectors and source texts, with the BM25
 index kept in step.
 
-Three Chroma collections per citechat collection: `<name>` holds chunks (vector,
-metadata doc/start/end/hash/weight; the text is the document's at those offsets),
-`<name>-sentences` one vector per sentence of each chunk, its id the chunk's plus a
-suffix (short factoid questions match a sentence better than a whole chunk), and
-`<name>-docs` one entry per document with its exact source text. A document's entry is
+Two Chroma collections per citechat collection: `<name>` holds chunks (vector,
+metadata doc/start/end/hash/weight, and the float16 vectors of the chunk's sentences —
+short factoid questions match a sentence better than a whole chunk — kept in the
+record's metadata, not in a vector index: rag/segments.py), and `<name>-docs` one entry
+per document with its exact source text. A document's entry is
 written *after* its chunks and its old chunks are deleted after that, so the entry is the
 commit point: chunks whose (doc, hash) no entry vouches for are leftovers of an
 interrupted write, invisible to reads and removed by `repair()` (which looks for them
 only when the last write was cut short: rag/generations.py marks each write). The chunk
-table and its BM25 index (rag/chunk_table.py) are derived from the vouched-for chunks and
-rebuilt whenever the set of documents changes (fingerprint) or its rows disagree with the
-chunk counts the entries record, so they follow writes made by other processes on the
-same server. It does not open clients (rag/chroma_client.py), embed (callers pass
+table, its BM25 index and sentence vectors (rag/chunk_table.py) are derived from the
+vouched-for chunks and updated whenever the set of documents changes (rag/table_reader.py),
+so they follow writes made by other processes on the same server. Sentence search ranks
+given chunks by their best sentence (one matrix product in process); chunk vectors are
+searched by Chroma. It does not open clients (rag/chroma_client.py), embed (callers pass
 vectors) or lock (see pipeline.py).
 """
 
@@ -21,19 +22,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from rag import table_reader
 from rag.chroma_client import connect
-from rag.chunk_table import ChunkTable, DocInfo, load_table, save_table
+from rag.chunk_table import ChunkTable, DocInfo
 from rag.errors import DocumentNotFound, EmbeddingMismatch, StoreUnavailable
 from rag.generations import Generations
+from rag.segments import encode_vectors
 from rag.types import Chunk, Document
 
-__all__ = ["ChunkTable", "DocInfo", "Store", "connect", "open_store"]
+__all__ = ["ChunkTable", "DocInfo", "Store", "Version", "connect", "open_store"]
 
 
 def open_store(chroma_url: str | None, data_dir: Path, collection: str,
@@ -44,11 +47,32 @@ def open_store(chroma_url: str | None, data_dir: Path, collection: str,
                  generation_file=None if chroma_url else data_dir / f"{collection}.generation")
 
 
-DOCS_PER_READ = 50
-
-
 def _doc_id(name: str) -> str:
     return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Version:
+    """A document version ready to store: its chunks with their vectors, boilerplate
+    weights and contexts (text that helps find each chunk: indexed by BM25, not shown),
+    and the vectors of each chunk's sentences, one (sentences, dims) array per chunk."""
+
+    doc: Document
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
+    weights: Sequence[float]
+    contexts: Sequence[str]
+    sentence_vectors: Sequence[np.ndarray]
+
+    def metadatas(self) -> list[dict]:
+        return [{"doc": c.doc, "start": c.start, "end": c.end, "hash": self.doc.content_hash,
+                 "weight": w, "context": context, **encode_vectors(sentences)}
+                for c, w, context, sentences in zip(self.chunks, self.weights, self.contexts,
+                                                    self.sentence_vectors, strict=True)]
+
+    def entry(self) -> dict:
+        return DocInfo(self.doc.name, self.doc.content_hash, len(self.chunks), len(self.doc.text),
+                       self.doc.title, self.doc.pages).metadata()
 
 
 class Store:
@@ -75,10 +99,6 @@ class Store:
                 self.name, embedding_function=None,
                 metadata={"hnsw:space": "cosine", "embedder": self.embedder_id},
             )
-            self.sentences = client.get_or_create_collection(
-                f"{self.name}-sentences", embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embedder": self.embedder_id},
-            )
             self.documents = client.get_or_create_collection(
                 f"{self.name}-docs", embedding_function=None
             )
@@ -91,6 +111,7 @@ class Store:
                 f"not {self.embedder_id!r}; use another collection (CITECHAT_COLLECTION) or "
                 "the model it was built with."
             )
+
 
     # -- documents -------------------------------------------------------------------
 
@@ -121,18 +142,13 @@ class Store:
         for first in range(0, count, self.batch):
             yield slice(first, first + self.batch)
 
-    def _upsert(self, collection, ids: list[str], vectors: np.ndarray,
-                metadatas: list[dict]) -> None:
-        """Vectors and metadata only: text lives once, in the document's entry."""
-        for part in self._batches(len(ids)):
-            collection.upsert(ids=ids[part], embeddings=vectors[part], metadatas=metadatas[part])
-
-    def _records(self, collection, include: list[str],
-                 limit: int | None = None) -> Iterator[tuple[str, dict, str | None]]:
-        """(id, metadata, document) of every record, read a page at a time."""
+    def records(self, collection, include: list[str], limit: int | None = None,
+                where: dict | None = None) -> Iterator[tuple[str, dict, str | None]]:
+        """(id, metadata, document) of every record (matching `where`), a page at a time."""
         offset = 0
         while True:
-            got = collection.get(include=include, limit=limit or self.batch, offset=offset)
+            got = collection.get(include=include, limit=limit or self.batch, offset=offset,
+                                 where=where)
             if not got["ids"]:
                 return
             yield from zip(got["ids"], got["metadatas"],
@@ -143,31 +159,37 @@ class Store:
             weights: Sequence[float], contexts: Sequence[str],
             sentences: Sequence[tuple[str, Chunk]] = (),
             sentence_vectors: np.ndarray | None = None) -> None:
-        """Store a document version: chunks first, then its entry, then drop old chunks.
+        """Store one document version; `sentences` are (chunk id, sentence as a Chunk)
+        with their vectors in `sentence_vectors`."""
+        dims = vectors.shape[1] if vectors.ndim == 2 else 1
+        per_chunk: dict[str, list[np.ndarray]] = {c.id: [] for c in chunks}
+        if sentence_vectors is not None:
+            for (chunk_id, _), vector in zip(sentences, sentence_vectors, strict=True):
+                per_chunk[chunk_id].append(vector)
+        grouped = [np.array(per_chunk[c.id]).reshape(-1, dims) for c in chunks]
+        self.put_many([Version(doc, chunks, vectors, weights, contexts, grouped)])
 
-        `contexts` is text that helps find each chunk (indexed by BM25, not shown);
-        `sentences` are (chunk id, sentence as a Chunk) with their vectors."""
+    def put_many(self, versions: Sequence[Version]) -> None:
+        """Store document versions: all their chunks first, then their entries, then
+        drop their old chunks — one write of many documents, each committed by its entry."""
+        if not versions:
+            return
         self.generations.mark_writing()
         # no chunk text: it is the document's text at the chunk's offsets (stored once, in
         # the document's entry), and Chroma writes a record with text ~1.5x slower
-        self._upsert(self.chunks, [c.id for c in chunks], vectors, [
-            {"doc": c.doc, "start": c.start, "end": c.end, "hash": doc.content_hash, "weight": w,
-             "context": context}
-            for c, w, context in zip(chunks, weights, contexts, strict=True)
-        ])
-        if sentences and sentence_vectors is not None:
-            # no text and no offsets: a sentence hit is only ever read back as its chunk's
-            # id (part of its own), and Chroma writes them ~1.7x faster without
-            self._upsert(self.sentences, [s.id for _, s in sentences], sentence_vectors,
-                         [{"doc": s.doc, "hash": doc.content_hash} for _, s in sentences])
-        self.documents.upsert(
-            ids=[_doc_id(doc.name)], embeddings=[[1.0]], documents=[doc.text],
-            metadatas=[DocInfo(doc.name, doc.content_hash, len(chunks), len(doc.text),
-                               doc.title, doc.pages).metadata()],
-        )
-        stale = {"$and": [{"doc": doc.name}, {"hash": {"$ne": doc.content_hash}}]}
-        self.chunks.delete(where=stale)
-        self.sentences.delete(where=stale)
+        ids = [c.id for v in versions for c in v.chunks]
+        vectors = np.concatenate([v.vectors for v in versions])
+        metadatas = [m for v in versions for m in v.metadatas()]
+        for part in self._batches(len(ids)):
+            self.chunks.upsert(ids=ids[part], embeddings=vectors[part], metadatas=metadatas[part])
+        for part in self._batches(len(versions)):
+            batch = versions[part]
+            self.documents.upsert(
+                ids=[_doc_id(v.doc.name) for v in batch], embeddings=[[1.0]] * len(batch),
+                documents=[v.doc.text for v in batch], metadatas=[v.entry() for v in batch])
+        for v in versions:
+            self.chunks.delete(where={"$and": [{"doc": v.doc.name},
+                                               {"hash": {"$ne": v.doc.content_hash}}]})
         self.generations.bump()
 
     def delete(self, name: str) -> None:
@@ -176,28 +198,21 @@ class Store:
         self.generations.mark_writing()
         self.documents.delete(ids=[_doc_id(name)])
         self.chunks.delete(where={"doc": name})
-        self.sentences.delete(where={"doc": name})
         self.generations.bump()
 
-    def _orphans(self, collection, live: set[tuple[str, str]]) -> list[str]:
-        return [i for i, m, _ in self._records(collection, ["metadatas"])
-                if (m["doc"], m["hash"]) not in live]
-
     def repair(self, full: bool = False) -> int:
-        """Delete chunks and sentences no document entry vouches for; returns how many.
-        Skipped (0) when the last write to the store finished, unless `full`: only a
-        write cut short leaves such leftovers, and looking for them reads every record."""
+        """Delete chunks no document entry vouches for; returns how many. Skipped (0)
+        when the last write to the store finished, unless `full`: only a write cut short
+        leaves such leftovers, and looking for them reads every record."""
         if not full and self.generations.last_write_finished():
             return 0
         live = {(d.name, d.content_hash) for d in self.list_documents()}
-        removed = 0
-        for collection in (self.chunks, self.sentences):
-            orphans = self._orphans(collection, live)
-            for part in self._batches(len(orphans)):
-                collection.delete(ids=orphans[part])
-            removed += len(orphans)
+        orphans = [i for i, m, _ in self.records(self.chunks, ["metadatas"])
+                   if (m["doc"], m["hash"]) not in live]
+        for part in self._batches(len(orphans)):
+            self.chunks.delete(ids=orphans[part])
         self.generations.bump()  # and marks the store clean
-        return removed
+        return len(orphans)
 
     def refresh(self) -> str:
         """Reopen the client if another process wrote since this store last looked (an
@@ -213,91 +228,47 @@ class Store:
     # -- reads -----------------------------------------------------------------------
 
     def fingerprint(self) -> str:
-        return self._fingerprint(self.list_documents())
+        return self.fingerprint_of(self.list_documents())
 
-    def _fingerprint(self, infos: Sequence[DocInfo]) -> str:
+    def fingerprint_of(self, infos: Sequence[DocInfo]) -> str:
         pairs = sorted((d.name, d.content_hash) for d in infos)
         return hashlib.sha256(json.dumps([self.embedder_id, pairs]).encode()).hexdigest()[:24]
 
     def table(self) -> ChunkTable:
-        """The live chunks and their BM25 index, rebuilt only if documents changed.
-
-        A table (cached on disk, or just read) whose rows disagree with the documents'
-        chunk counts is read again: another process committed in between. If they still
-        disagree after a few tries it is used but not cached on disk. While the store's
-        generation (bumped by every write, from any process) is unchanged, the table is
-        used as is: a query should not pay for listing every document."""
+        """The live chunks, their BM25 index and sentence vectors, updated only if
+        documents changed (rag/table_reader.py). While the store's generation (bumped by
+        every write, from any process) is unchanged, the table is used as is: a query
+        should not pay for listing every document."""
         generation = self.refresh()
         # (generation, table) as one value: a thread reading it while another replaces it
         # gets a matching pair, never the new generation with the old table
         read_at, table = self._current
         if table is not None and generation == read_at:
             return table
-        table = self._read_table(table)
+        table = table_reader.read_table(self, table)
         self._current = (generation, table)
         return table
-
-    def _read_table(self, known: ChunkTable | None) -> ChunkTable:
-        for _ in range(3):
-            infos = self.list_documents()
-            table = self._table_for(known, infos)
-            # the entries it was read against ride along (titles, page ranges)
-            table.infos = {d.name: d for d in infos}
-            if Counter(table.docs.tolist()) == Counter({d.name: d.chunks for d in infos}):
-                return table
-        return table
-
-    def _table_for(self, known: ChunkTable | None, infos: list[DocInfo]) -> ChunkTable:
-        """The table for these entries: `known` if it is theirs, else the cached one if
-        it matches their chunk counts, else one built (and cached when it matches)."""
-        fingerprint = self._fingerprint(infos)
-        if known is not None and known.fingerprint == fingerprint:
-            return known
-        expected = Counter({d.name: d.chunks for d in infos})
-        table = load_table(self.cache_dir, fingerprint)
-        if table is None or Counter(table.docs.tolist()) != expected:
-            table = ChunkTable.from_rows(fingerprint, self._fetch_live_chunks(infos))
-            if Counter(table.docs.tolist()) == expected:
-                save_table(self.cache_dir, table)
-        return table
-
-    def _fetch_live_chunks(self, infos: Sequence[DocInfo]) -> list[tuple[str, dict, str]]:
-        """(id, metadata, text) of every chunk a document entry vouches for, in document
-        order; a chunk whose document changed in between is left out."""
-        texts = self._live_texts({(d.name, d.content_hash) for d in infos})
-        rows = [(i, m, texts[key][m["start"] : m["end"]])
-                for i, m, _ in self._records(self.chunks, ["metadatas"])
-                if (key := (m["doc"], m["hash"])) in texts]
-        rows.sort(key=lambda row: (row[1]["doc"], row[1]["start"]))
-        return rows
-
-    def _live_texts(self, live: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """(name, hash) -> source text of the `live` document versions still stored."""
-        # a few documents per request: a source text can be megabytes
-        records = self._records(self.documents, ["metadatas", "documents"], DOCS_PER_READ)
-        return {key: text for _, meta, text in records
-                if (key := (meta["name"], meta["hash"])) in live}
 
     def dense_search(self, vector: np.ndarray, n: int,
                      docs: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the `n` nearest chunks, best first."""
-        got = self._query(self.chunks, vector, n, docs, [])
-        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
-
-    def sentence_search(self, vector: np.ndarray, n: int,
-                        docs: Sequence[str] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, similarity of its best sentence) for the chunks holding the `n`
-        nearest sentences, best first. A sentence's id is its chunk's id plus a suffix
-        (chunking.sentences_of), so no metadata has to be fetched."""
-        got = self._query(self.sentences, vector, n, docs, [])
-        best: dict[str, float] = {}
-        for sentence_id, distance in zip(got["ids"][0], got["distances"][0], strict=True):
-            best.setdefault(sentence_id.rpartition("-")[0], 1.0 - distance)  # nearest first
-        return list(best.items())
-
-    def _query(self, collection, vector: np.ndarray, n: int, docs: Sequence[str] | None,
-               include: list[str]) -> dict:
         # n larger than the collection is fine: Chroma returns what there is
         where = {"doc": {"$in": list(docs)}} if docs else None
-        return collection.query(query_embeddings=[vector], n_results=n, where=where,
-                                include=["distances", *include])
+        got = self.chunks.query(query_embeddings=[vector], n_results=n, where=where,
+                                include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def sentence_search(self, vector: np.ndarray, n: int, docs: Sequence[str] | None = None,
+                        among: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, similarity of its best sentence) for the `n` chunks whose best
+        sentence is nearest, best first: among the chunks `among` names (those other
+        rankings found: a few hundred sentences scored exactly), else every chunk (exact,
+        and linear in the collection)."""
+        table = self.table()
+        if among is None:
+            rows = np.arange(len(table.ids))
+        else:
+            rows = np.array([table.row_of[i] for i in among if i in table.row_of], dtype=np.int64)
+        if docs:
+            rows = rows[np.isin(table.docs[rows], list(docs))]
+        return [(table.ids[row], score) for row, score in table.best_sentences(vector, rows)[:n]]

@@ -90,7 +90,7 @@ def unique_collection(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:16]}"
 
 
-SUFFIXES = ("", "-sentences", "-docs")  # a citechat collection is three Chroma collections
+SUFFIXES = ("", "-docs")  # a citechat collection is two Chroma collections
 
 
 def copy_collection(client, source: str, target: str, page: int = 500) -> None:

@@ -36,6 +36,7 @@ from rag import ingest as ingest_module
 from rag.config import load_settings
 from rag.errors import StoreBusy
 from rag.pipeline import Pipeline
+from rag.segments import decode_vectors
 from rag.store import Store, connect
 
 from chroma_server import running_server, unique_collection
@@ -55,12 +56,12 @@ from pathlib import Path
 from rag.store import connect
 url, data_dir, collection, embedder = sys.argv[1:]
 client = connect(url or None, Path(data_dir))
-for suffix in ("", "-sentences"):
-    client.get_or_create_collection(collection + suffix, embedding_function=None, metadata={
-        "hnsw:space": "cosine", "embedder": embedder,
-        "hnsw:sync_threshold": 8, "hnsw:batch_size": 4})
+client.get_or_create_collection(collection, embedding_function=None, metadata={
+    "hnsw:space": "cosine", "embedder": embedder,
+    "hnsw:sync_threshold": 8, "hnsw:batch_size": 4})
 """
-# What a killed ingest left: committed documents, and chunks/sentences no entry vouches for.
+# What a killed ingest left: committed documents, and chunks no entry vouches for (a
+# chunk's sentence vectors are in its record).
 # Run in a process of its own: an embedded Chroma store must not stay open in the test
 # process while another process writes to it.
 INSPECT = """
@@ -70,8 +71,8 @@ from rag.store import Store, connect
 url, data_dir, collection, embedder = sys.argv[1:]
 store = Store(connect(url or None, Path(data_dir)), collection, embedder, Path(data_dir))
 live = {(d.name, d.content_hash) for d in store.list_documents()}
-orphans = [sum((m["doc"], m["hash"]) not in live for m in c.get(include=["metadatas"])["metadatas"])
-           for c in (store.chunks, store.sentences)]
+orphans = sum((m["doc"], m["hash"]) not in live
+              for m in store.chunks.get(include=["metadatas"])["metadatas"])
 print(json.dumps({"documents": len(live), "orphans": orphans}))
 """
 
@@ -177,8 +178,8 @@ def has_open(pid: int, path: Path) -> bool:
 class Snapshot:
     docs: dict[str, tuple[str, int]]  # name -> (content hash, chunk count)
     chunks: set[str]
-    sentences: set[str]
-    orphans: set[str]  # chunk or sentence ids no document entry vouches for
+    sentences: set[str]  # chunk id and position of every sentence vector a chunk holds
+    orphans: set[str]  # chunk ids no document entry vouches for
     unfindable: set[str]  # ids whose own vector does not find them (a broken HNSW index)
     table: list[str]  # the BM25 table's chunk ids
 
@@ -187,21 +188,19 @@ def snapshot(data_dir: Path, url: str | None, collection: str, model_id: str) ->
     store = Store(connect(url, data_dir), collection, model_id, data_dir)
     docs = {d.name: (d.content_hash, d.chunks) for d in store.list_documents()}
     live = {(name, content_hash) for name, (content_hash, _) in docs.items()}
-    ids: dict[str, set[str]] = {}
-    orphans: set[str] = set()
+    got = store.chunks.get(include=["metadatas", "embeddings"])
+    orphans = {i for i, m in zip(got["ids"], got["metadatas"], strict=True)
+               if (m["doc"], m["hash"]) not in live}
+    sentences = {f"{i}-{n}" for i, m in zip(got["ids"], got["metadatas"], strict=True)
+                 for n in range(len(decode_vectors(m)))}
     unfindable: set[str] = set()
-    for label, collection_ in (("chunks", store.chunks), ("sentences", store.sentences)):
-        got = collection_.get(include=["metadatas", "embeddings"])
-        ids[label] = set(got["ids"])
-        orphans |= {i for i, m in zip(got["ids"], got["metadatas"], strict=True)
-                    if (m["doc"], m["hash"]) not in live}
-        if got["ids"]:
-            hits = collection_.query(query_embeddings=np.asarray(got["embeddings"]), n_results=1,
-                                     include=["distances"])
-            unfindable |= {i for i, found, distance in
-                           zip(got["ids"], hits["ids"], hits["distances"], strict=True)
-                           if not found or (found[0] != i and distance[0] > 1e-4)}
-    return Snapshot(docs, ids["chunks"], ids["sentences"], orphans, unfindable,
+    if got["ids"]:
+        hits = store.chunks.query(query_embeddings=np.asarray(got["embeddings"]), n_results=1,
+                                  include=["distances"])
+        unfindable = {i for i, found, distance in
+                      zip(got["ids"], hits["ids"], hits["distances"], strict=True)
+                      if not found or (found[0] != i and distance[0] > 1e-4)}
+    return Snapshot(docs, set(got["ids"]), sentences, orphans, unfindable,
                     list(store.table().ids))
 
 
@@ -245,7 +244,7 @@ def test_sigkilled_ingests_then_a_rerun_equal_one_clean_ingest(
         # every file the progress bar counted as done survived the kill
         assert left["documents"] >= target
         kills.append(f"{target} files + {delay * 1000:.0f} ms: {left['documents']} committed, "
-                     f"{left['orphans'][0]} orphan chunks, {left['orphans'][1]} orphan sentences")
+                     f"{left['orphans']} orphan chunks")
 
     final = subprocess.run([sys.executable, "-m", "rag", "ingest", "--json", str(corpus)],
                            capture_output=True, text=True, env=env, timeout=TIMEOUT_S)
@@ -256,7 +255,7 @@ def test_sigkilled_ingests_then_a_rerun_equal_one_clean_ingest(
     print(f"  final run: {statuses.count('unchanged')} unchanged, {statuses.count('added')} "
           f"added, {report['orphans_removed']} orphans removed")
     assert statuses.count("unchanged") == left["documents"]
-    assert report["orphans_removed"] == sum(left["orphans"])
+    assert report["orphans_removed"] == left["orphans"]
     assert "failed" not in statuses and "updated" not in statuses
 
     clean = snapshot(clean_pipeline.settings.data_dir, chroma_url,

@@ -323,8 +323,8 @@ def limited(pipeline: Pipeline) -> Pipeline:
 
 def store_state(pipeline: Pipeline) -> tuple[dict, set[str], set[str]]:
     docs = {d.name: (d.content_hash, d.chunks) for d in pipeline.documents()}
-    return (docs, set(pipeline.store.chunks.get(include=[])["ids"]),
-            set(pipeline.store.sentences.get(include=[])["ids"]))
+    got = pipeline.store.chunks.get(include=["metadatas"])
+    return docs, set(got["ids"]), {m.get("sentence_vectors") for m in got["metadatas"]}
 
 
 def printable(line: str) -> bool:

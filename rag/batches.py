@@ -1,0 +1,150 @@
+"""Ingest in batches: documents chunked one by one (`Prepared`), then embedded and written
+many at a time — every distinct text of a batch (a chunk with its context, a sentence)
+embedded once, in one call, so the embedder's token-budget batches fill up across small
+files and a sentence repeated across chunks or files costs nothing more — and the
+progress bar (files, and chunks per second). The first batch is one file and each next
+one twice the size, up to BATCH_CHUNKS chunks: a file's outcome is known (and the app's
+progress moves) at once, and a long ingest writes few large batches. It does not read
+files or lock: rag/ingest.py does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag import chunking
+from rag.config import Settings
+from rag.errors import ModelUnavailable
+from rag.progress import SILENT, Silent
+from rag.store import Version
+from rag.types import Chunk, Document
+
+BATCH_CHUNKS = 512
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document chunked, with what its chunks and sentences will be embedded as."""
+
+    doc: Document
+    chunks: list[Chunk]
+    contexts: list[str]
+    weights: list[float]
+    sentences: list[list[str]]  # per chunk, its sentences' texts
+    status: str  # "added" or "updated"
+
+    @classmethod
+    def of(cls, doc: Document, settings: Settings, furniture: Sequence[tuple[int, int]],
+           status: str) -> Prepared:
+        chunks = chunking.chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+        return cls(doc, chunks, [chunking.context_for(doc, c, doc.title) for c in chunks],
+                   chunking.boilerplate_weights(doc, chunks, furniture),
+                   [[s.text for s in chunking.sentences_of(doc, c)] for c in chunks], status)
+
+    @property
+    def result(self):
+        from rag.ingest import FileResult
+
+        return FileResult(self.doc.name, self.status, len(self.chunks))  # type: ignore[arg-type]
+
+    def texts(self) -> list[str]:
+        """The chunk texts (context first) and then the sentences, as embedded."""
+        return [f"{x} {c.text}".strip() for x, c in zip(self.contexts, self.chunks, strict=True)
+                ] + [s for sentences in self.sentences for s in sentences]
+
+
+def embed_batch(batch: Sequence[Prepared], embed: Callable[[list[str]], np.ndarray]
+                ) -> list[Version]:
+    """The batch's versions with their vectors, each distinct text embedded once."""
+    distinct = list(dict.fromkeys(t for p in batch for t in p.texts()))
+    vectors = embed(distinct) if distinct else np.zeros((0, 1), dtype=np.float32)
+    row = {text: i for i, text in enumerate(distinct)}
+    dims = vectors.shape[1]
+    versions = []
+    for p in batch:
+        texts = p.texts()
+        chunk_vectors = vectors[[row[t] for t in texts[: len(p.chunks)]]].reshape(-1, dims)
+        per_chunk = [vectors[[row[s] for s in sentences]].reshape(-1, dims)
+                     for sentences in p.sentences]
+        versions.append(Version(p.doc, p.chunks, chunk_vectors, p.weights, p.contexts,
+                                per_chunk))
+    return versions
+
+
+class Batches:
+    """Prepared documents gathered and flushed (embedded, then written) in batches;
+    `on_done` hears each file's outcome in the order files were added."""
+
+    def __init__(self, embed: Callable[[Sequence[Prepared], Silent], list[Version]],
+                 write: Callable[[Sequence[Version]], None]) -> None:
+        self.embed, self.write = embed, write
+        self.on_done: Callable = lambda result: None
+        self.pending: list = []  # Prepared, or a FileResult waiting for those before it
+        self.limit = 1  # chunks that make a batch; doubles after each one
+        self.shown: Silent = SILENT
+        self.failed_at: str | None = None  # the first file of a batch the embedder failed
+
+    def __enter__(self) -> Batches:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pending = []
+
+    def add(self, item, shown: Silent = SILENT) -> None:
+        if not isinstance(item, Prepared) and not self.pending:
+            self.on_done(item)  # nothing to wait for
+            return
+        self.pending.append(item)
+        if isinstance(item, Prepared):
+            self.shown = shown
+        if sum(len(p.chunks) for p in self._prepared()) >= self.limit:
+            self.flush()
+
+    def _prepared(self) -> list[Prepared]:
+        return [p for p in self.pending if isinstance(p, Prepared)]
+
+    def flush(self) -> None:
+        batch = self._prepared()
+        if batch:
+            try:
+                versions = self.embed(batch, self.shown)
+            except ModelUnavailable:
+                self.failed_at = batch[0].doc.name
+                raise
+            self.write(versions)
+            self.limit = min(2 * self.limit, BATCH_CHUNKS)
+        for item in self.pending:
+            self.on_done(item.result if isinstance(item, Prepared) else item)
+        self.pending = []
+
+    def finish(self) -> None:
+        self.flush()
+
+
+class Progress:
+    """The terminal's bar: files done, and chunks written per second."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar = None
+        self.chunks, self.started = 0, time.perf_counter()
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="Ingesting", unit="file")
+
+    def add(self, result) -> None:
+        if self.bar is None:
+            return
+        if result.status in ("added", "updated"):
+            self.chunks += result.chunks
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        self.bar.set_postfix_str(f"{self.chunks / elapsed:.1f} chunks/s", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
