@@ -8,9 +8,9 @@ times its boilerplate weight, times a small boost when the chunk holds the kind 
 the question asks for (a name for "who", a date for "when", a number for "how many").
 When the best chunk names things the question does not and they are found in other
 documents, the question is asked again with them (rag/multihop.py: a second hop), and a
-comparison gets a passage on each thing compared. The ranking then fills the character budget (rag/context.py), `k`
-chunks at most when a cap is set; a question about several documents ("in each of the
-articles") takes each document's best in turn.
+comparison gets a passage on each thing compared. The ranking then fills the character
+budget (rag/context.py), `k` chunks at most when a cap is set; a question about several
+documents ("in each of the articles") takes each document's best in turn.
 Retrieval never rewrites text: a passage is a stored chunk or a sentence of one, offsets
 and all. It does not condense follow-ups (the engines do) and does not call a chat model.
 """

@@ -200,15 +200,17 @@ class Store:
         self.chunks.delete(where={"doc": name})
         self.generations.bump()
 
+    def _orphans(self, live: set[tuple[str, str]]) -> list[str]:
+        return [i for i, m, _ in self.records(self.chunks, ["metadatas"])
+                if (m["doc"], m["hash"]) not in live]
+
     def repair(self, full: bool = False) -> int:
         """Delete chunks no document entry vouches for; returns how many. Skipped (0)
         when the last write to the store finished, unless `full`: only a write cut short
         leaves such leftovers, and looking for them reads every record."""
         if not full and self.generations.last_write_finished():
             return 0
-        live = {(d.name, d.content_hash) for d in self.list_documents()}
-        orphans = [i for i, m, _ in self.records(self.chunks, ["metadatas"])
-                   if (m["doc"], m["hash"]) not in live]
+        orphans = self._orphans({(d.name, d.content_hash) for d in self.list_documents()})
         for part in self._batches(len(orphans)):
             self.chunks.delete(ids=orphans[part])
         self.generations.bump()  # and marks the store clean
