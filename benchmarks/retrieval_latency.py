@@ -8,7 +8,8 @@ document, one sentence vector per sentence as ingest makes them. The vectors are
 unit vectors, written through `rag.store.Store.put` into the store `Pipeline.build`
 opens: embedding 100k chunks and 300k sentences would take hours on two cores, and
 latency does not depend on what the vectors mean (random vectors are, if anything,
-harder for HNSW than real ones). Each size runs in its own process
+harder for HNSW than real ones). Then ADDED more documents are added one at a time, each
+followed by the table update a query would wait for. Each size runs in its own process
 (`python -m benchmarks.retrieval_latency SIZE QUERIES`) so its peak memory is its own.
 """
 
@@ -38,12 +39,13 @@ from rag.embedding import OnnxEmbedder
 from rag.pipeline import Pipeline
 from rag.retrieval import Fusion, _lexical_ranking, retrieve
 from rag.sentences import sentence_spans
-from rag.store import Store
+from rag.store import Store, Version
 from rag.types import Chunk, Document
 
 CHUNKS_PER_DOC = 100
 SENTENCES_PER_CHUNK = 3
 K, BUDGET = 5, 4000  # what Pipeline.ask asks for by default
+ADDED = 10  # documents added one at a time once the store is filled
 
 
 class Uncached:
@@ -102,8 +104,8 @@ def build(store: Store, size: int, sentences: list[str], seed: int = 1) -> float
         doc, chunks, parts = synthetic_document(f"synthetic-{first // CHUNKS_PER_DOC:05d}.txt",
                                                 min(CHUNKS_PER_DOC, size - first), sentences,
                                                 pick)
-        store.put(doc, chunks, unit_vectors(rng, len(chunks)), [1.0] * len(chunks),
-                  [""] * len(chunks), parts, unit_vectors(rng, len(parts)))
+        store.put([Version.of(doc, chunks, unit_vectors(rng, len(chunks)), [1.0] * len(chunks),
+                              [""] * len(chunks), parts, unit_vectors(rng, len(parts)))])
     return time.perf_counter() - started
 
 
@@ -119,11 +121,50 @@ def stages(store: Store, embedder: Uncached, query: str) -> dict[str, float]:
 
     vector = step("embed query", lambda: embedder.embed_query(query))
     table = step("freshness check (table)", store.table)
-    step("BM25", lambda: _lexical_ranking(table, table.lexical.scores(query),
-                                         fusion.candidates, None))
-    step("chunk vectors", lambda: store.dense_search(vector, fusion.candidates))
-    step("sentence vectors", lambda: store.sentence_search(vector, 3 * fusion.candidates))
+    lexical = step("BM25", lambda: _lexical_ranking(table, table.lexical.scores(query),
+                                                   fusion.candidates, None))
+    dense = step("chunk vectors", lambda: store.dense_search(vector, fusion.candidates))
+    pool = [i for i, _ in dense] + [table.ids[row] for row in lexical]
+    step("sentence vectors", lambda: store.sentence_search(vector, 3 * fusion.candidates,
+                                                           among=pool))
     return spent
+
+
+def added_documents(store: Store, sentences: list[str], count: int, first: int
+                    ) -> dict[str, float]:
+    """Seconds the table takes to take in one more document of CHUNKS_PER_DOC chunks
+    (written by `Store.put` first, not timed), `count` times: in all, and in BM25
+    indexing (the new segment's index and any merge of segments)."""
+    import rag.segments
+
+    indexing = []
+    build = rag.segments.LexicalIndex.build
+
+    def timed_build(texts):
+        started = time.perf_counter()
+        index = build(texts)
+        indexing[-1] += time.perf_counter() - started
+        return index
+
+    rag.segments.LexicalIndex.build = timed_build  # type: ignore[method-assign]
+    rng, pick, updates = np.random.default_rng(first), random.Random(first), []
+    try:
+        for n in range(count):
+            doc, chunks, parts = synthetic_document(f"added-{first + n:05d}.txt",
+                                                    CHUNKS_PER_DOC, sentences, pick)
+            store.put([Version.of(doc, chunks, unit_vectors(rng, len(chunks)),
+                                  [1.0] * len(chunks), [""] * len(chunks), parts,
+                                  unit_vectors(rng, len(parts)))])
+            indexing.append(0.0)
+            started = time.perf_counter()
+            store.table()
+            updates.append(time.perf_counter() - started)
+    finally:
+        rag.segments.LexicalIndex.build = build  # type: ignore[method-assign]
+    return {"n": count, "table_update_p50_s": round(median(updates), 3),
+            "table_update_max_s": round(max(updates), 3),
+            "lexical_p50_s": round(median(indexing), 3), "lexical_max_s": round(max(indexing), 3),
+            "segments": len(store.table().segments)}
 
 
 def folder_mb(folder: Path) -> float:
@@ -165,8 +206,10 @@ def measure(size: int, queries: int) -> dict:
             hybrid += times["hybrid"]
             plain += times["plain"]
             steps.append(stages(store, embedder, query))
+        added = added_documents(store, sentences, ADDED, size)
         result = {
-            "chunks": store.chunks.count(), "sentences": store.sentences.count(),
+            "chunks": store.chunks.count(),
+            "sentences": sum(len(s.vectors) for s in store.table().segments),
             "documents": len(store.list_documents()), "insert_s": round(insert_s, 1),
             "bm25_build_s": round(bm25_s, 2), "repair_scan_s": round(repair_s, 2),
             "repair_check_s": round(repair_check_s, 3),
@@ -175,6 +218,7 @@ def measure(size: int, queries: int) -> dict:
             "ratio_p50": round(median(hybrid) / median(plain), 2),
             "stages_p50_ms": {name: round(median([s[name] for s in steps]) * 1000, 2)
                               for name in steps[0]},
+            "add_document": added,
         }
         result["rss_mb"] = {"chroma_loaded": round(chroma_rss), "after_queries": round(rss_mb()),
                             "peak": round(peak_rss_mb())}

@@ -104,7 +104,7 @@ class Writer:
 
     def _write(self, versions: Sequence[Version]) -> None:
         with self._store_failure():
-            self.store.put_many(versions)
+            self.store.put(versions)
 
     def _read(self, name: str, load: Callable[[], documents.Loaded],
               shown: Silent = SILENT) -> Prepared | FileResult:

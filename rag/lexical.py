@@ -16,6 +16,7 @@ transliterate other scripts.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -71,9 +72,9 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
                           stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
-def _idf(docs: int, df: np.ndarray) -> np.ndarray:
+def _idf(docs: int, df: int) -> float:
     """bm25s's default ("lucene") IDF, for combining segments' scores."""
-    return np.log1p((docs - df + 0.5) / (df + 0.5))
+    return math.log1p((docs - df + 0.5) / (df + 0.5))
 
 
 class LexicalIndex:
@@ -96,18 +97,25 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """A BM25 score for every row (zeros when no query term is indexed)."""
-        if self._model is None:
+        return self.term_scores(tokenize([query])[0])
+
+    def term_scores(self, terms: Sequence[str]) -> np.ndarray:
+        """The BM25 score of every row for these (already tokenized) query terms."""
+        known = [t for t in terms if self.has(t)]
+        if not known:
             return np.zeros(self.size, dtype=np.float32)
-        terms = [t for t in tokenize([query])[0] if t in self._model.vocab_dict]
-        if not terms:
-            return np.zeros(self.size, dtype=np.float32)
-        return self._model.get_scores(terms)
+        return self._model.get_scores(known)  # type: ignore[union-attr]
 
     def knows(self, text: str) -> bool:
         """Whether every indexed term of `text` occurs somewhere in the collection."""
         if self._model is None:
             return False
         return all(term in self._model.vocab_dict for term in tokenize([text])[0])
+
+    @property
+    def empty(self) -> bool:
+        """Whether it holds no term at all."""
+        return self._model is None
 
     def has(self, term: str) -> bool:
         return self._model is not None and term in self._model.vocab_dict
@@ -162,20 +170,25 @@ class SegmentedIndex:
         """A BM25 score for every row of the collection."""
         scores = np.zeros(self.size, dtype=np.float32)
         terms = [t for t in tokenize([query])[0] if any(i.has(t) for i, _ in self.parts)]
-        for term in terms:  # repeated terms count again, as in bm25s
-            frequencies = np.array([i.document_frequency(term) for i, _ in self.parts])
-            overall = _idf(self.indexed, frequencies.sum())
-            for (index, places), df in zip(self.parts, frequencies, strict=True):
-                if not df:
-                    continue
-                rows, values = index.column(term)
-                found = places[rows]
-                live = found >= 0
-                scores[found[live]] += values[live] * (overall / _idf(index.size, df))
+        if not terms:
+            return scores
+        frequencies = {t: [i.document_frequency(t) for i, _ in self.parts] for t in set(terms)}
+        overall = {t: _idf(self.indexed, sum(df)) for t, df in frequencies.items()}
+        for n, (index, places) in enumerate(self.parts):
+            if len(self.parts) == 1:  # its own IDF is the collection's
+                local = index.term_scores(terms)
+            else:
+                local = np.zeros(index.size, dtype=np.float32)
+                for term in terms:  # repeated terms count again, as in bm25s
+                    if df := frequencies[term][n]:
+                        rows, values = index.column(term)
+                        local[rows] += values * (overall[term] / _idf(index.size, df))
+            live = places >= 0
+            scores[places[live]] += local[live]
         return scores
 
     def knows(self, text: str) -> bool:
         """Whether every indexed term of `text` occurs somewhere in the collection."""
-        if not any(index.size and index.knows("") for index, _ in self.parts):
+        if all(index.empty for index, _ in self.parts):
             return False  # no segment holds any term
         return all(any(i.has(t) for i, _ in self.parts) for t in tokenize([text])[0])

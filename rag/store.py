@@ -64,6 +64,19 @@ class Version:
     contexts: Sequence[str]
     sentence_vectors: Sequence[np.ndarray]
 
+    @classmethod
+    def of(cls, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
+           weights: Sequence[float], contexts: Sequence[str],
+           sentences: Sequence[tuple[str, Chunk]], sentence_vectors: np.ndarray) -> Version:
+        """The version from flat lists: `sentences` are (chunk id, sentence as a Chunk),
+        their vectors the rows of `sentence_vectors`."""
+        dims = vectors.shape[1] if vectors.ndim == 2 else 1
+        per_chunk: dict[str, list[np.ndarray]] = {c.id: [] for c in chunks}
+        for (chunk_id, _), vector in zip(sentences, sentence_vectors, strict=True):
+            per_chunk[chunk_id].append(vector)
+        return cls(doc, chunks, vectors, weights, contexts,
+                   [np.array(per_chunk[c.id]).reshape(-1, dims) for c in chunks])
+
     def metadatas(self) -> list[dict]:
         return [{"doc": c.doc, "start": c.start, "end": c.end, "hash": self.doc.content_hash,
                  "weight": w, "context": context, **encode_vectors(sentences)}
@@ -155,21 +168,7 @@ class Store:
                            got.get("documents") or [None] * len(got["ids"]), strict=True)
             offset += len(got["ids"])
 
-    def put(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
-            weights: Sequence[float], contexts: Sequence[str],
-            sentences: Sequence[tuple[str, Chunk]] = (),
-            sentence_vectors: np.ndarray | None = None) -> None:
-        """Store one document version; `sentences` are (chunk id, sentence as a Chunk)
-        with their vectors in `sentence_vectors`."""
-        dims = vectors.shape[1] if vectors.ndim == 2 else 1
-        per_chunk: dict[str, list[np.ndarray]] = {c.id: [] for c in chunks}
-        if sentence_vectors is not None:
-            for (chunk_id, _), vector in zip(sentences, sentence_vectors, strict=True):
-                per_chunk[chunk_id].append(vector)
-        grouped = [np.array(per_chunk[c.id]).reshape(-1, dims) for c in chunks]
-        self.put_many([Version(doc, chunks, vectors, weights, contexts, grouped)])
-
-    def put_many(self, versions: Sequence[Version]) -> None:
+    def put(self, versions: Sequence[Version]) -> None:
         """Store document versions: all their chunks first, then their entries, then
         drop their old chunks — one write of many documents, each committed by its entry."""
         if not versions:

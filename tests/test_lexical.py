@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.lexical import LexicalIndex, fold, mentions, tokenize, without_accents
+from rag.lexical import LexicalIndex, SegmentedIndex, fold, mentions, tokenize, without_accents
 
 
 @pytest.mark.parametrize(("text", "folded"), [
@@ -63,3 +63,23 @@ def test_an_index_without_terms_scores_zero() -> None:
 def test_an_entity_with_brackets_is_looked_for_not_compiled() -> None:
     assert mentions(fold("in the film (1986 cut) was"), "(1986 Cut)")
     assert not mentions(fold("nothing here"), "[Bracketed) Name")
+
+
+def test_segments_score_as_one_index_with_the_collections_idf() -> None:
+    # every text three terms long: the segments' average lengths match the whole's, so
+    # only the IDF differs between a segment and the collection, and it is rescaled
+    texts = ["otter river fish", "otter sea kelp", "heron river frog", "heron marsh reed",
+             "badger sett worm", "badger wood beetle", "kestrel field vole"]
+    whole = LexicalIndex.build(texts)
+    split = SegmentedIndex([(LexicalIndex.build(texts[:2]), np.array([0, 1])),
+                            (LexicalIndex.build(texts[2:]), np.arange(2, 7))], 7)
+    for query in ("otter", "river heron", "badger worm vole", "kelp kelp", "absent"):
+        assert np.allclose(split.scores(query), whole.scores(query), atol=1e-6), query
+    assert split.knows("river vole") and not split.knows("river ursus")
+
+
+def test_rows_of_removed_documents_score_nothing() -> None:
+    texts = ["otter river", "otter sea", "heron river"]
+    places = np.array([0, -1, 1])  # the second row's document is gone
+    scores = SegmentedIndex([(LexicalIndex.build(texts), places)], 2).scores("otter")
+    assert scores[0] > 0 and scores[1] == 0 and len(scores) == 2
