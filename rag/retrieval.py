@@ -75,11 +75,12 @@ def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
     if lexical_scores is None:
         lexical_scores = table.lexical.scores(query)
     lexical = _lexical_ranking(table, lexical_scores, fusion.candidates, docs)
-    dense = store.dense_search(vector, fusion.candidates, docs)
+    dense = store.dense_search(vector, fusion.candidates, docs) if (
+        fusion.chunk or fusion.sentence) else []
     rankings = [(fusion.lexical, lexical),
                 (fusion.chunk, [table.row_of[i] for i, _ in dense if i in table.row_of])]
-    if fusion.sentence:  # the chunks either ranking found, ranked by their best sentence
-        pool = [i for i, _ in dense] + [table.ids[row] for row in lexical]
+    if fusion.sentence:  # the chunks the rankings in use found, ranked by their best sentence
+        pool = [i for i, _ in dense] + [table.ids[row] for row in lexical if fusion.lexical]
         found = store.sentence_search(vector, 3 * fusion.candidates, docs, among=pool)
         rankings.append((fusion.sentence, [table.row_of[i] for i, _ in found if i in table.row_of]))
     scores: dict[int, float] = {}
