@@ -18,14 +18,52 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag import chunking
+from rag.chunk_table import DocInfo
 from rag.config import Settings
 from rag.errors import ModelUnavailable
 from rag.progress import SILENT, Silent
-from rag.store import Version
+from rag.segments import encode_vectors
 from rag.types import Chunk, Document
 
 BATCH_CHUNKS = 512
 POOLED = os.environ.get("CITECHAT_POOLED", "0") == "1"  # experiment switch
+
+
+@dataclass(frozen=True)
+class Version:
+    """A document version ready to store: its chunks with their vectors, boilerplate
+    weights and contexts (text that helps find each chunk: indexed by BM25, not shown),
+    and the vectors of each chunk's sentences, one (sentences, dims) array per chunk."""
+
+    doc: Document
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
+    weights: Sequence[float]
+    contexts: Sequence[str]
+    sentence_vectors: Sequence[np.ndarray]
+
+    @classmethod
+    def of(cls, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
+           weights: Sequence[float], contexts: Sequence[str],
+           sentences: Sequence[tuple[str, Chunk]], sentence_vectors: np.ndarray) -> Version:
+        """The version from flat lists: `sentences` are (chunk id, sentence as a Chunk),
+        their vectors the rows of `sentence_vectors`."""
+        dims = vectors.shape[1] if vectors.ndim == 2 else 1
+        per_chunk: dict[str, list[np.ndarray]] = {c.id: [] for c in chunks}
+        for (chunk_id, _), vector in zip(sentences, sentence_vectors, strict=True):
+            per_chunk[chunk_id].append(vector)
+        return cls(doc, chunks, vectors, weights, contexts,
+                   [np.array(per_chunk[c.id]).reshape(-1, dims) for c in chunks])
+
+    def metadatas(self) -> list[dict]:
+        return [{"doc": c.doc, "start": c.start, "end": c.end, "hash": self.doc.content_hash,
+                 "weight": w, "context": context, **encode_vectors(sentences)}
+                for c, w, context, sentences in zip(self.chunks, self.weights, self.contexts,
+                                                    self.sentence_vectors, strict=True)]
+
+    def entry(self) -> dict:
+        return DocInfo(self.doc.name, self.doc.content_hash, len(self.chunks), len(self.doc.text),
+                       self.doc.title, self.doc.pages).metadata()
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,10 @@ def encode_vectors(vectors: np.ndarray) -> dict[str, str | int]:
 
 
 def decode_vectors(metadata: dict) -> np.ndarray:
-    """The (sentences, dims) float16 vectors `encode_vectors` stored; none when absent."""
+    """The (sentences, dims) float16 vectors `encode_vectors` stored (or already
+    decoded: `decoded`); none when absent."""
+    if isinstance(metadata.get(VECTORS_KEY), np.ndarray):
+        return metadata[VECTORS_KEY]
     dims = int(metadata.get(DIMENSIONS_KEY) or 0)
     if not dims or not metadata.get(VECTORS_KEY):
         return np.zeros((0, max(dims, 1)), dtype=np.float16)
@@ -104,7 +107,7 @@ class Segment:
         return [(self.ids[r], {"doc": self.docs[r], "hash": self.hashes[r],
                                "start": int(self.starts[r]), "end": int(self.ends[r]),
                                "weight": float(self.weights[r]), "context": self.contexts[r],
-                               **encode_vectors(self.sentences(r))}, self.texts[r])
+                               VECTORS_KEY: self.sentences(r)}, self.texts[r])
                 for r in np.flatnonzero(keep)]
 
     # -- on disk -------------------------------------------------------------------------
@@ -143,6 +146,12 @@ class Segment:
             np.load(folder / "vectors.npy"),
             LexicalIndex.load(folder / "bm25", len(rows["ids"])),
         )
+
+
+def decoded(metadata: dict) -> dict:
+    """The chunk's metadata with its sentence vectors decoded: a table read holds each
+    chunk's vectors once, not also as base64 text."""
+    return metadata | {VECTORS_KEY: decode_vectors(metadata)}
 
 
 def live_masks(segments: Sequence[Segment], live: set[Key]) -> list[np.ndarray]:

@@ -23,18 +23,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rag import table_reader
+from rag.batches import Version
 from rag.chroma_client import connect
 from rag.chunk_table import ChunkTable, DocInfo
 from rag.errors import DocumentNotFound, EmbeddingMismatch, StoreUnavailable
 from rag.generations import Generations
-from rag.segments import encode_vectors
-from rag.types import Chunk, Document
 
 __all__ = ["ChunkTable", "DocInfo", "Store", "Version", "connect", "open_store"]
 
@@ -49,43 +47,6 @@ def open_store(chroma_url: str | None, data_dir: Path, collection: str,
 
 def _doc_id(name: str) -> str:
     return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
-
-
-@dataclass(frozen=True)
-class Version:
-    """A document version ready to store: its chunks with their vectors, boilerplate
-    weights and contexts (text that helps find each chunk: indexed by BM25, not shown),
-    and the vectors of each chunk's sentences, one (sentences, dims) array per chunk."""
-
-    doc: Document
-    chunks: Sequence[Chunk]
-    vectors: np.ndarray
-    weights: Sequence[float]
-    contexts: Sequence[str]
-    sentence_vectors: Sequence[np.ndarray]
-
-    @classmethod
-    def of(cls, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
-           weights: Sequence[float], contexts: Sequence[str],
-           sentences: Sequence[tuple[str, Chunk]], sentence_vectors: np.ndarray) -> Version:
-        """The version from flat lists: `sentences` are (chunk id, sentence as a Chunk),
-        their vectors the rows of `sentence_vectors`."""
-        dims = vectors.shape[1] if vectors.ndim == 2 else 1
-        per_chunk: dict[str, list[np.ndarray]] = {c.id: [] for c in chunks}
-        for (chunk_id, _), vector in zip(sentences, sentence_vectors, strict=True):
-            per_chunk[chunk_id].append(vector)
-        return cls(doc, chunks, vectors, weights, contexts,
-                   [np.array(per_chunk[c.id]).reshape(-1, dims) for c in chunks])
-
-    def metadatas(self) -> list[dict]:
-        return [{"doc": c.doc, "start": c.start, "end": c.end, "hash": self.doc.content_hash,
-                 "weight": w, "context": context, **encode_vectors(sentences)}
-                for c, w, context, sentences in zip(self.chunks, self.weights, self.contexts,
-                                                    self.sentence_vectors, strict=True)]
-
-    def entry(self) -> dict:
-        return DocInfo(self.doc.name, self.doc.content_hash, len(self.chunks), len(self.doc.text),
-                       self.doc.title, self.doc.pages).metadata()
 
 
 class Store:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rag.chunk_table import ChunkTable, DocInfo, load_segments, save_table
-from rag.segments import Key, Segment, compacted, live_masks
+from rag.segments import Key, Segment, compacted, decoded, live_masks
 
 if TYPE_CHECKING:
     from rag.store import Store
@@ -80,7 +80,7 @@ def _fetch(store: Store, versions: set[Key], whole: bool) -> list[tuple[str, dic
         records = (record for first in range(0, len(names), NAMES_PER_READ)
                    for record in store.records(store.chunks, ["metadatas"], where={
                        "doc": {"$in": names[first:first + NAMES_PER_READ]}}))
-    return [(i, m, texts[key][m["start"]: m["end"]]) for i, m, _ in records
+    return [(i, decoded(m), texts[key][m["start"]: m["end"]]) for i, m, _ in records
             if (key := (m["doc"], m["hash"])) in texts]
 
 
