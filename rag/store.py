@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from rag.chroma_client import connect
 from rag.chunk_table import ChunkTable, DocInfo
 from rag.errors import DocumentNotFound, EmbeddingMismatch, StoreUnavailable
 from rag.generations import Generations
+from rag.migration import migrate_sentences
 
 __all__ = ["ChunkTable", "DocInfo", "Store", "Version", "connect", "open_store"]
 
@@ -167,7 +169,11 @@ class Store:
     def repair(self, full: bool = False) -> int:
         """Delete chunks no document entry vouches for; returns how many. Skipped (0)
         when the last write to the store finished, unless `full`: only a write cut short
-        leaves such leftovers, and looking for them reads every record."""
+        leaves such leftovers, and looking for them reads every record. A store written
+        before sentence vectors moved into chunk records is migrated first."""
+        if migrate_sentences(self):
+            shutil.rmtree(self.cache_dir, ignore_errors=True)  # its tables lack the vectors
+            self._current = (None, None)
         if not full and self.generations.last_write_finished():
             return 0
         orphans = self._orphans({(d.name, d.content_hash) for d in self.list_documents()})

@@ -12,7 +12,7 @@ import pytest
 from rag import segments, table_reader
 from rag.config import load_settings
 from rag.pipeline import Pipeline
-from rag.segments import Segment, compacted
+from rag.segments import DIMENSIONS_KEY, VECTORS_KEY, Segment, compacted, decode_vectors
 
 from conftest import BagOfWordsEmbedder
 
@@ -104,3 +104,25 @@ def test_a_version_held_twice_is_live_in_the_newest_segment_only() -> None:
     older, newer = Segment.build([row]), Segment.build([row])
     kept = compacted([older, newer], {("a.txt", "h")})
     assert kept == [newer]
+
+
+def test_a_store_of_the_older_layout_gets_its_sentence_vectors_back(bow_pipeline) -> None:
+    pipeline = bow_pipeline(FILES)
+    store = pipeline.store
+    got = store.chunks.get(include=["metadatas"])
+    before = {i: decode_vectors(m) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+    # the older layout: one record per sentence in `<name>-sentences`, none in the chunks
+    old = store.client.create_collection(f"{store.name}-sentences", embedding_function=None)
+    old.add(ids=[f"{i}-{n}" for i, v in before.items() for n in range(len(v))],
+            embeddings=np.concatenate(list(before.values())).astype(np.float32),
+            metadatas=[{"doc": "x"} for v in before.values() for _ in range(len(v))])
+    store.chunks.update(ids=list(before), metadatas=[
+        {VECTORS_KEY: "", DIMENSIONS_KEY: 0} for _ in before])
+    store.generations.mark_writing()
+    assert store.sentence_search(pipeline.embedder.embed_query("They strike at frogs."), 3) == []
+    assert pipeline.ingest([]).exit_code == 0  # every ingest migrates first
+    got = store.chunks.get(include=["metadatas"])
+    after = {i: decode_vectors(m) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+    assert all(np.array_equal(after[i], v) for i, v in before.items())
+    assert f"{store.name}-sentences" not in [c.name for c in store.client.list_collections()]
+    assert store.sentence_search(pipeline.embedder.embed_query("They strike at frogs."), 1)
