@@ -123,7 +123,7 @@ def stages(store: Store, embedder: Uncached, query: str) -> dict[str, float]:
     table = step("freshness check (table)", store.table)
     lexical = step("BM25", lambda: _lexical_ranking(table, table.lexical.scores(query),
                                                    fusion.candidates, None))
-    dense = step("chunk vectors", lambda: store.dense_search(vector, fusion.candidates))
+    dense = step("chunk vectors", lambda: store.dense_search(vector, fusion.sentence_pool))
     pool = [i for i, _ in dense] + [table.ids[row] for row in lexical]
     step("sentence vectors", lambda: store.sentence_search(vector, 3 * fusion.candidates,
                                                            among=pool))

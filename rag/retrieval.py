@@ -43,6 +43,8 @@ class Fusion:
     chunk: float = 0.5  # chunks ranked by their own vector
     lexical: float = 1.0  # BM25
     candidates: int = 50
+    # chunks nearest the question whose sentences are ranked (with BM25's candidates)
+    sentence_pool: int = 150
     rrf_k: int = 10  # reciprocal rank fusion's constant: smaller trusts top ranks more
     # a chunk holding the kind of answer asked for (a name for "who", a date for "when")
     answer_type_boost: float = 0.1
@@ -75,10 +77,10 @@ def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
     if lexical_scores is None:
         lexical_scores = table.lexical.scores(query)
     lexical = _lexical_ranking(table, lexical_scores, fusion.candidates, docs)
-    dense = store.dense_search(vector, fusion.candidates, docs) if (
-        fusion.chunk or fusion.sentence) else []
-    rankings = [(fusion.lexical, lexical),
-                (fusion.chunk, [table.row_of[i] for i, _ in dense if i in table.row_of])]
+    wanted = fusion.sentence_pool if fusion.sentence else fusion.candidates
+    dense = store.dense_search(vector, wanted, docs) if fusion.chunk or fusion.sentence else []
+    rankings = [(fusion.lexical, lexical), (fusion.chunk, [
+        table.row_of[i] for i, _ in dense[:fusion.candidates] if i in table.row_of])]
     if fusion.sentence:  # the chunks the rankings in use found, ranked by their best sentence
         pool = [i for i, _ in dense] + [table.ids[row] for row in lexical if fusion.lexical]
         found = store.sentence_search(vector, 3 * fusion.candidates, docs, among=pool)
