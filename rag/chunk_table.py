@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.lexical import LexicalIndex, SegmentedIndex
-from rag.segments import Key, Segment, live_masks
+from rag.segments import Key, Segment, live_masks, vectors_in
 from rag.types import Chunk, Span
 
 
@@ -136,6 +136,8 @@ def save_table(cache_dir: Path, table: ChunkTable) -> None:
         for segment in table.segments:
             if not (folder / segment.name).exists():
                 segment.save(folder)
+            if not isinstance(segment.vectors, np.memmap) and (folder / segment.name).exists():
+                segment.vectors = vectors_in(folder / segment.name)  # the copy in memory goes
         names = [s.name for s in table.segments]
         partial = cache_dir / f".{MANIFEST}.{os.getpid()}"
         partial.write_text(json.dumps({"segments": names}), encoding="utf-8")

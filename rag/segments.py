@@ -143,9 +143,15 @@ class Segment:
             np.array(rows["hashes"], dtype=object), np.array(rows["starts"], dtype=np.int64),
             np.array(rows["ends"], dtype=np.int64), np.array(rows["weights"], dtype=np.float32),
             rows["texts"], rows["contexts"], np.load(folder / "first_sentence.npy"),
-            np.load(folder / "vectors.npy"),
+            vectors_in(folder),
             LexicalIndex.load(folder / "bm25", len(rows["ids"])),
         )
+
+
+def vectors_in(folder: Path) -> np.ndarray:
+    """A saved segment's sentence vectors, memory-mapped: a query reads the rows of a few
+    hundred chunks, so only those pages need be in memory."""
+    return np.load(folder / "vectors.npy", mmap_mode="r")
 
 
 def decoded(metadata: dict) -> dict:
