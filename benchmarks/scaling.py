@@ -49,12 +49,50 @@ def run(quick: bool) -> dict:
             "reingest_slope": slope(chunks, [p["reingest_s"] for p in ingest])}
 
 
+def extrapolated(xs: list[float], ys: list[float], at: float) -> float | None:
+    """y at `at` on the line fitted on log-log axes (the scale plan's figures)."""
+    if len(xs) < 2:
+        return None
+    b, a = np.polyfit([math.log(x) for x in xs], [math.log(y) for y in ys], 1)
+    return float(math.exp(a + b * math.log(at)))
+
+
+PLANNED = (1_000_000, 10_000_000)  # the sizes docs/scaling.md plans for
+
+
+def _figures(sizes: list[dict]) -> dict[str, list[float]]:
+    """Section 2's figures that the scale plan extrapolates, per size."""
+    figures = {"hybrid_p50_ms": [r["hybrid"]["p50_ms"] for r in sizes],
+               "plain_chroma_p50_ms": [r["plain_chroma"]["p50_ms"] for r in sizes],
+               "insert_s": [r["insert_s"] for r in sizes],
+               "peak_rss_mb": [r["rss_mb"]["peak"] for r in sizes],
+               "disk_mb": [r["disk_mb"] for r in sizes]}
+    if all("add_document" in r for r in sizes):
+        figures["add_document_s"] = [r["add_document"]["table_update_p50_s"] for r in sizes]
+        figures["add_document_bm25_s"] = [max(r["add_document"]["lexical_p50_s"], 1e-3)
+                                          for r in sizes]
+    return figures
+
+
 def retrieval_slopes(sizes: list[dict]) -> dict:
-    """Slopes of section 2's figures against the number of chunks."""
+    """Slopes of section 2's figures against the number of chunks, and those figures
+    extrapolated to 1M and 10M chunks along the slope between the two largest sizes
+    (at the smallest, fixed costs — the model, the libraries — hide the growth)."""
     chunks = [r["chunks"] for r in sizes]
-    return {"hybrid": slope(chunks, [r["hybrid"]["p50_ms"] for r in sizes]),
-            "plain_chroma": slope(chunks, [r["plain_chroma"]["p50_ms"] for r in sizes]),
-            "insert": slope(chunks, [r["insert_s"] for r in sizes])}
+    figures = _figures(sizes)
+    last = slice(-2, None)
+    return {"hybrid": slope(chunks, figures["hybrid_p50_ms"]),
+            "plain_chroma": slope(chunks, figures["plain_chroma_p50_ms"]),
+            "insert": slope(chunks, figures["insert_s"]),
+            "slopes": {name: slope(chunks, ys) for name, ys in figures.items()},
+            "slopes_largest": {name: slope(chunks[last], ys[last])
+                               for name, ys in figures.items()},
+            "extrapolated": {f"{at:,}": {name: _rounded(extrapolated(chunks[last], ys[last], at))
+                                         for name, ys in figures.items()} for at in PLANNED}}
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 if __name__ == "__main__":
