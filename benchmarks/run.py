@@ -48,7 +48,8 @@ def retrieval(quick: bool) -> list[dict]:
     found = []
     for size in sizes:
         try:
-            found.append(run_child("benchmarks.retrieval_latency", str(size), str(queries)))
+            found.append(run_child("benchmarks.retrieval_latency", str(size), str(queries),
+                                   timeout=3600))
         except Exception as exc:  # a crash or a timeout: record it, keep what was measured
             print(f"    {size:,} chunks failed: {exc}", file=sys.stderr, flush=True)
             found.append({"chunks": size, "error": str(exc).strip().splitlines()[-1]})
