@@ -206,11 +206,12 @@ def measure(size: int, queries: int) -> dict:
             hybrid += times["hybrid"]
             plain += times["plain"]
             steps.append(stages(store, embedder, query))
+        counts = {"chunks": store.chunks.count(),
+                  "sentences": sum(len(s.vectors) for s in store.table().segments),
+                  "documents": len(store.list_documents())}
         added = added_documents(store, sentences, ADDED, size)
         result = {
-            "chunks": store.chunks.count(),
-            "sentences": sum(len(s.vectors) for s in store.table().segments),
-            "documents": len(store.list_documents()), "insert_s": round(insert_s, 1),
+            **counts, "insert_s": round(insert_s, 1),
             "bm25_build_s": round(bm25_s, 2), "repair_scan_s": round(repair_s, 2),
             "repair_check_s": round(repair_check_s, 3),
             "disk_mb": round(folder_mb(folder)),

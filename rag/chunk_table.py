@@ -107,20 +107,32 @@ class ChunkTable:
 
     def best_sentences(self, vector: np.ndarray, rows: Sequence[int]) -> list[tuple[int, float]]:
         """(row, cosine similarity of its best sentence) for `rows` with sentence
-        vectors, best first: one matrix product over just their sentences."""
+        vectors, best first: one matrix product per segment over just their sentences."""
+        rows = np.asarray(rows, dtype=np.int64)
         if not self.segments or not len(rows):
             return []
         owner, local = self.places[0][rows], self.places[1][rows]
-        found = [self.segments[s].sentences(r) for s, r in zip(owner, local, strict=True)]
-        counts = [len(v) for v in found]
-        if not sum(counts):
+        similarities, of_row = [], []
+        for s in np.unique(owner):
+            mine = owner == s
+            segment = self.segments[int(s)]
+            first = segment.first_sentence[local[mine]]
+            counts = segment.first_sentence[local[mine] + 1] - first
+            if not counts.sum():
+                continue
+            # every sentence row of those chunks: each first row, then the ones after it
+            lead = np.repeat(first - (np.cumsum(counts) - counts), counts)
+            index = lead + np.arange(int(counts.sum()))
+            similarities.append(np.asarray(segment.vectors[index], dtype=np.float32)
+                                @ vector.astype(np.float32))
+            of_row.append(np.repeat(rows[mine], counts))
+        if not similarities:
             return []
-        similarity = np.concatenate(found).astype(np.float32) @ vector.astype(np.float32)
-        of_row = np.repeat(np.asarray(rows), counts)
-        best: dict[int, float] = {}
-        for i in np.argsort(-similarity, kind="stable"):
-            best.setdefault(int(of_row[i]), float(similarity[i]))
-        return list(best.items())
+        similarity, owners = np.concatenate(similarities), np.concatenate(of_row)
+        order = np.argsort(-similarity, kind="stable")
+        _, first_seen = np.unique(owners[order], return_index=True)  # each row's best
+        best = order[np.sort(first_seen)]
+        return [(int(owners[i]), float(similarity[i])) for i in best]
 
 
 MANIFEST = "segments.json"
