@@ -1,6 +1,8 @@
 """Retrieval latency and memory at 1k, 10k and 100k chunks: citechat's hybrid retrieval
 (BM25 + chunk vectors + sentence vectors, fused) against a plain Chroma dense query on the
-same collection, both timed including the query embedding (uncached, real model).
+same collection, both timed including the query embedding (uncached, real model); and
+hybrid retrieval without its second hop, which embeds and searches a second question
+when the best chunk names things found in other documents.
 
 The corpus is synthetic: chunks of ~400 characters (citechat's default chunk size) made
 of three SQuAD 2.0 sentences drawn at random, 100 chunks (~40,000 characters) to a
@@ -46,6 +48,7 @@ CHUNKS_PER_DOC = 100
 SENTENCES_PER_CHUNK = 3
 K, BUDGET = 5, 4000  # what Pipeline.ask asks for by default
 ADDED = 10  # documents added one at a time once the store is filled
+ONE_HOP = Fusion(second_hop=False)
 
 
 class Uncached:
@@ -193,10 +196,12 @@ def measure(size: int, queries: int) -> dict:
         bm25_s = time.perf_counter() - started
         for query in asked[:3]:  # warm: model, HNSW indexes and BM25 loaded
             retrieve(store, embedder, query, K, budget_chars=BUDGET)
-        hybrid, plain, steps = [], [], []
+        hybrid, one_hop, plain, steps = [], [], [], []
         for n, query in enumerate(asked):
             calls = {
                 "hybrid": lambda q=query: retrieve(store, embedder, q, K, budget_chars=BUDGET),
+                "one_hop": lambda q=query: retrieve(store, embedder, q, K, budget_chars=BUDGET,
+                                                    fusion=ONE_HOP),
                 "plain": lambda q=query: store.chunks.query(
                     query_embeddings=[embedder.embed_query(q)], n_results=K),
             }
@@ -204,6 +209,7 @@ def measure(size: int, queries: int) -> dict:
                 calls = dict(reversed(calls.items()))
             times = interleaved(calls, 1)
             hybrid += times["hybrid"]
+            one_hop += times["one_hop"]
             plain += times["plain"]
             steps.append(stages(store, embedder, query))
         counts = {"chunks": store.chunks.count(),
@@ -217,6 +223,9 @@ def measure(size: int, queries: int) -> dict:
             "disk_mb": round(folder_mb(folder)),
             "hybrid": p50_p95_ms(hybrid), "plain_chroma": p50_p95_ms(plain),
             "ratio_p50": round(median(hybrid) / median(plain), 2),
+            # the second hop (rag/multihop.py) embeds and searches a second question
+            "one_hop": p50_p95_ms(one_hop),
+            "one_hop_ratio_p50": round(median(one_hop) / median(plain), 2),
             "stages_p50_ms": {name: round(median([s[name] for s in steps]) * 1000, 2)
                               for name in steps[0]},
             "add_document": added,
