@@ -3,8 +3,8 @@ many at a time — every distinct text of a batch (a chunk with its context, a s
 embedded once, in one call, so the embedder's token-budget batches fill up across small
 files and a sentence repeated across chunks or files costs nothing more — and the
 progress bar (files, and chunks per second). The first batch is one file and each next
-one twice the size, up to BATCH_CHUNKS chunks: a file's outcome is known (and the app's
-progress moves) at once, and a long ingest writes few large batches. It does not read
+one twice the size, up to `ingest_batch_chunks` (512) chunks: a file's outcome is known
+(and the app's progress moves) at once, and a long ingest writes few large batches. It does not read
 files or lock: rag/ingest.py does.
 """
 
@@ -142,8 +142,9 @@ class Batches:
     `on_done` hears each file's outcome in the order files were added."""
 
     def __init__(self, embed: Callable[[Sequence[Prepared], Silent], list[Version]],
-                 write: Callable[[Sequence[Version]], None]) -> None:
-        self.embed, self.write = embed, write
+                 write: Callable[[Sequence[Version]], None],
+                 most: int = BATCH_CHUNKS) -> None:
+        self.embed, self.write, self.most = embed, write, most
         self.on_done: Callable = lambda result: None
         self.pending: list = []  # Prepared, or a FileResult waiting for those before it
         self.limit = 1  # chunks that make a batch; doubles after each one
@@ -178,7 +179,7 @@ class Batches:
                 self.failed_at = batch[0].doc.name
                 raise
             self.write(versions)
-            self.limit = min(2 * self.limit, BATCH_CHUNKS)
+            self.limit = min(2 * self.limit, self.most)
         for item in self.pending:
             self.on_done(item.result if isinstance(item, Prepared) else item)
         self.pending = []

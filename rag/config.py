@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     embedding: Literal["onnx", "openai"] = "onnx"
     embedding_batch_tokens: int = Field(256, ge=16, le=65_536)
+    ingest_batch_chunks: int = Field(512, ge=1)  # chunks embedded and written at once, at most
     openai_embedding_model: str = "text-embedding-3-small"
     engine: Literal["extractive", "openai"] = "extractive"
     openai_base_url: str | None = None

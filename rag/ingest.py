@@ -152,7 +152,8 @@ class Writer:
         report = IngestReport()
         # Nothing before the lock may read vectors: an embedded Chroma that loaded its index
         # before another process wrote corrupts the store when it writes (tests/test_crash.py).
-        with self._write_lock(), Batches(self._embedded, self._write) as batches:
+        with self._write_lock(), Batches(
+                self._embedded, self._write, self.settings.ingest_batch_chunks) as batches:
             with self._store_failure():
                 report.orphans_removed = self.store.repair()
             bar = Progress(len(candidates), progress)

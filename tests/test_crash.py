@@ -95,7 +95,9 @@ def environment(data_dir: Path, url: str | None, collection: str) -> dict[str, s
     env.update({"CITECHAT_DATA_DIR": str(data_dir), "CITECHAT_COLLECTION": collection,
                 "CITECHAT_CONFIG": str(data_dir.parent / "absent.toml"),
                 # redraw the progress bar after every file, however fast
-                "TQDM_MININTERVAL": "0", "TQDM_MINITERS": "1"})
+                "TQDM_MININTERVAL": "0", "TQDM_MINITERS": "1",
+                # batches of a few files: a kill lands mid-ingest, between or in writes
+                "CITECHAT_INGEST_BATCH_CHUNKS": "3"})
     if url:
         env["CITECHAT_CHROMA_URL"] = url
     return env
