@@ -10,7 +10,6 @@ files or lock: rag/ingest.py does.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from rag.segments import encode_vectors
 from rag.types import Chunk, Document
 
 BATCH_CHUNKS = 512
-POOLED = os.environ.get("CITECHAT_POOLED", "0") == "1"  # experiment switch
 
 
 @dataclass(frozen=True)
@@ -91,50 +89,28 @@ class Prepared:
 
         return FileResult(self.doc.name, self.status, len(self.chunks))  # type: ignore[arg-type]
 
-    def pooled_parts(self, j: int) -> list[str]:
-        """What chunk `j`'s pooled vector is the mean of: the title, the sentence before
-        the chunk (as its context has it) and its own sentences."""
-        before = self.sentences[j - 1][-1:] if j and self.sentences[j - 1] else []
-        return [self.doc.title, *before, *self.sentences[j]]
-
-    def texts(self, pooled: bool = False) -> list[str]:
-        """What is embedded: the chunk texts (context first) and then the sentences; or,
-        `pooled`, the contexts and the sentences."""
+    def texts(self) -> list[str]:
+        """What is embedded: the chunk texts (context first) and then the sentences."""
         sentences = [s for group in self.sentences for s in group]
-        if pooled:
-            return [self.doc.title, *sentences] if self.doc.title.strip() else sentences
         return [f"{x} {c.text}".strip() for x, c in zip(self.contexts, self.chunks, strict=True)
                 ] + sentences
 
 
-def embed_batch(batch: Sequence[Prepared], embed: Callable[[list[str]], np.ndarray],
-                pooled: bool = POOLED) -> list[Version]:
-    """The batch's versions with their vectors, each distinct text embedded once. When
-    `pooled`, only sentences and contexts are embedded, and a chunk's vector is the mean
-    of its context's and its sentences' vectors, weighted by length (the model's own
-    pooling is a mean over tokens): one pass over the text instead of two."""
-    distinct = list(dict.fromkeys(t for p in batch for t in p.texts(pooled)))
+def embed_batch(batch: Sequence[Prepared], embed: Callable[[list[str]], np.ndarray]
+                ) -> list[Version]:
+    """The batch's versions with their vectors, each distinct text embedded once."""
+    distinct = list(dict.fromkeys(t for p in batch for t in p.texts()))
     vectors = embed(distinct) if distinct else np.zeros((0, 1), dtype=np.float32)
     row = {text: i for i, text in enumerate(distinct)}
     dims = vectors.shape[1]
     versions = []
     for p in batch:
+        chunk_vectors = vectors[[row[t] for t in p.texts()[: len(p.chunks)]]].reshape(-1, dims)
         per_chunk = [vectors[[row[s] for s in sentences]].reshape(-1, dims)
                      for sentences in p.sentences]
-        if pooled:
-            chunk_vectors = np.array([_pooled(vectors, row, p.pooled_parts(j))
-                                      for j in range(len(p.chunks))]).reshape(-1, dims)
-        else:
-            chunk_vectors = vectors[[row[t] for t in p.texts()[: len(p.chunks)]]].reshape(-1, dims)
         versions.append(Version(p.doc, p.chunks, chunk_vectors, p.weights, p.contexts,
                                 per_chunk))
     return versions
-
-
-def _pooled(vectors: np.ndarray, row: dict[str, int], parts: list[str]) -> np.ndarray:
-    parts = [t for t in parts if t.strip()]
-    summed = sum(len(t) * vectors[row[t]] for t in parts)
-    return summed / max(float(np.linalg.norm(summed)), 1e-12)
 
 
 class Batches:
