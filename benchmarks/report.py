@@ -267,6 +267,13 @@ def _retrieval_notes(sizes: list[dict], why_not: str) -> list[str]:
             f"At {top['chunks']:,} chunks hybrid retrieval costs {top['ratio_p50']}× a plain "
             f"dense query: its extra steps (BM25, sentence vectors, freshness check) add "
             f"{ms(sum(extra.values()))} to the embedding and chunk search both pay for.")
+    if "one_hop" in top:
+        notes.append(
+            f"Without its second hop (a second question embedded and searched when the best "
+            f"chunk names things found in other documents, rag/multihop.py) hybrid retrieval "
+            f"takes {ms(top['one_hop']['p50_ms'])} p50 at {top['chunks']:,} chunks, "
+            f"**{top['one_hop_ratio_p50']}×** the plain query: the hop, not the three "
+            "rankings, is what doubles its cost.")
     if top["hybrid"]["p50_ms"] > 50:
         notes.append(
             f"Its p50 of {ms(top['hybrid']['p50_ms'])} is over 50 ms; plain Chroma's own query "
