@@ -18,6 +18,7 @@ import shutil
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,7 @@ class Segment:
     def size(self) -> int:
         return len(self.ids)
 
+    @cached_property
     def keys(self) -> np.ndarray:
         """Row -> its document version as one string (for vectorised membership tests)."""
         return np.char.add(np.char.add(self.docs.astype(str), "\x1f"), self.hashes.astype(str))
@@ -166,7 +168,7 @@ def live_masks(segments: Sequence[Segment], live: set[Key]) -> list[np.ndarray]:
     unclaimed = {f"{name}\x1f{version}" for name, version in live}
     masks = []
     for segment in reversed(segments):
-        keys = segment.keys()
+        keys = segment.keys
         mask = np.isin(keys, np.array(sorted(unclaimed) or [""]))
         unclaimed -= set(keys[mask].tolist())
         masks.append(mask)
