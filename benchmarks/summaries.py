@@ -33,8 +33,8 @@ import numpy as np
 from benchmarks.corpora import BBC, ingested
 
 COVERED = 0.8  # share of a sentence that must overlap the other side to count as matched
-GRID = {"exponent": (0.6, 0.8, 1.0, 1.2), "damping": (0.5, 0.7, 0.85), "lead": (0.0, 0.5),
-        "opening": (0.0, 0.25), "redundancy": (0.0, 0.2)}
+GRID = {"exponent": (0.6, 0.8), "damping": (0.7, 0.85), "lead": (0.0, 0.5),
+        "opening": (0.0, 0.25), "redundancy": (0.0, 0.2), "frequency": (0.0, 0.5, 1.0)}
 FOCUS_KEEPS = (0.1, 0.2, 0.3, 0.5)
 SYSTEMS = ("citechat", "textrank", "lexrank", "lead")
 
