@@ -101,7 +101,9 @@ def _unit_sentences(unit: Passage, opens_unit: bool,
         text = unit.text[s:e]
         line_start = unit.text.rfind("\n", 0, s) + 1
         before = unit.text[line_start:s]
-        inside = quote_open_after(before, quoting and line_start == 0)
+        # inside an open quotation, unless the sentence reopens it with its own mark
+        inside = (quote_open_after(before, quoting and line_start == 0)
+                  and not text.startswith(('"', "“")))
         if inside or not is_candidate(text) or is_furniture(_line(unit.text, s, e)):
             continue
         opens = not before.strip() and (line_start > 0 or opens_unit)
