@@ -151,7 +151,10 @@ class LexicalIndex:
         version = folder / _VERSION_FILE
         if not version.exists() or version.read_text(encoding="utf-8") != TERMS_VERSION:
             raise ValueError(f"the index in {folder} was built with other terms")
-        return cls(bm25s.BM25.load(str(folder)), size)
+        model = bm25s.BM25.load(str(folder))
+        if model.scores["num_docs"] != size:
+            raise ValueError(f"the index in {folder} has other rows than its segment")
+        return cls(model, size)
 
 
 class SegmentedIndex:

@@ -140,12 +140,16 @@ class Segment:
     def load(cls, folder: Path) -> Segment:
         """The segment saved in `folder`; raises when it is missing or unreadable."""
         rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
+        first_sentence, vectors = np.load(folder / "first_sentence.npy"), vectors_in(folder)
+        size = len(rows["ids"])
+        if {len(v) for v in rows.values()} != {size} or len(first_sentence) != size + 1 \
+                or first_sentence[-1] != len(vectors):
+            raise ValueError(f"the segment in {folder} does not hold {size} whole rows")
         return cls(
             folder.name, rows["ids"], np.array(rows["docs"], dtype=object),
             np.array(rows["hashes"], dtype=object), np.array(rows["starts"], dtype=np.int64),
             np.array(rows["ends"], dtype=np.int64), np.array(rows["weights"], dtype=np.float32),
-            rows["texts"], rows["contexts"], np.load(folder / "first_sentence.npy"),
-            vectors_in(folder),
+            rows["texts"], rows["contexts"], first_sentence, vectors,
             LexicalIndex.load(folder / "bm25", len(rows["ids"])),
         )
 

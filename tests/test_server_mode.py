@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rag.chunk_table import load_segments
 from rag.config import load_settings
 from rag.pipeline import Pipeline
 from rag.store import Store, connect
@@ -133,17 +134,18 @@ def remove_index(folder: Path) -> None:
 @pytest.mark.parametrize("damage", [drop_last_row, truncate_rows, remove_index])
 def test_a_bm25_cache_that_disagrees_with_the_store_is_rebuilt(seeded, damage) -> None:
     expected = live_chunk_ids(seeded.store)
-    fingerprint = seeded.store.table().fingerprint
-    folder = seeded.store.cache_dir / fingerprint
-    assert (folder / "rows.json").exists()
-    damage(folder)
+    table = seeded.store.table()
+    folders = [seeded.store.cache_dir / "segments" / s.name for s in table.segments]
+    assert folders and all((folder / "rows.json").exists() for folder in folders)
+    for folder in folders:
+        damage(folder)
 
     settings = seeded.settings
     cold = Store(connect(settings.chroma_url, settings.data_dir), settings.collection,
                  seeded.embedder.model_id, settings.data_dir)  # a new process, as it were
     table = cold.table()
-    assert table.fingerprint == fingerprint
+    assert table.fingerprint == seeded.store.table().fingerprint
     assert set(table.ids) == expected and len(table.ids) == len(expected)
     assert table.lexical.scores("Shoygu Mattis").shape == (len(expected),)
-    rebuilt = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
-    assert set(rebuilt["ids"]) == expected  # and the cache is whole again
+    cached = load_segments(cold.cache_dir)
+    assert {i for s in cached for i in s.ids} == expected  # and the cache is whole again
