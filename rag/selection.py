@@ -24,7 +24,7 @@ import numpy as np
 
 from rag.answerability import Answerability, features
 from rag.embedding import Embedder
-from rag.extracts import Sentence, candidate_sentences, extract_span, neighbours
+from rag.extracts import Sentence, candidate_sentences, extract_span, neighbours, refers_back
 from rag.lexical import fold, mentions
 from rag.questions import (
     answer_type,
@@ -44,7 +44,6 @@ from rag.refusal import (
 from rag.scoring import Scores, SentenceScorer
 from rag.types import Passage
 
-EXTEND_RATIO = 0.7  # a neighbour scoring this close to the answering sentence joins it
 MAX_EXTRACT_CHARS = 500
 NEAR_RATIO = 0.6  # another document's (or thing's) best extract, this close to the best
 LIST_RATIO = 0.8
@@ -54,6 +53,19 @@ MAX_EXTRACTS = 4
 # the question asks about that only a passage further down holds is not evidence
 SIGNAL_RANKS = 5
 TYPED_RATIO = 0.7  # for "who/when/how many", a sentence holding one this close is preferred
+
+
+@dataclass(frozen=True)
+class Growth:
+    """How an answering sentence grows into what the reply quotes (chosen by article-level
+    cross-validation on SQuAD, benchmarks/answers_study.py)."""
+
+    neighbour: float = 0.7  # a neighbour in its paragraph scoring this × as well joins
+    # the next sentence, when it refers back to this one ("He suggested…"), this × as well
+    follower: float = 0.7
+    # the best sentence elsewhere joins as a second extract when it scores this × as well
+    runner_up: float | None = None
+    max_chars: int = MAX_EXTRACT_CHARS  # of one extract
 
 
 @dataclass(frozen=True)
@@ -82,8 +94,10 @@ class Selection:
 class Selector:
     def __init__(self, embedder: Embedder, known: Callable[[str], bool] | None = None,
                  threshold: float = DEFAULT_THRESHOLD,
-                 answerability: Answerability | None = None) -> None:
+                 answerability: Answerability | None = None, growth: Growth = Growth()
+                 ) -> None:
         self.scorer = SentenceScorer(embedder)
+        self.growth = growth
         self.known = known
         self.threshold = threshold
         # None by default: the model over-refuses news questions (docs/answers.md)
@@ -110,7 +124,7 @@ class Selector:
         if not sentences:
             return Selection((), "no passages")
         scores = self.scorer.score(question, sentences, context)
-        ranked = _Ranked(sentences, scores)
+        ranked = _Ranked(sentences, scores, self.growth)
         first = _answering(question, ranked)
         best = ranked.extract(first)
         texts = [s.text for s in sentences]
@@ -134,7 +148,8 @@ class Selector:
         sentences = candidate_sentences(passages)
         if not sentences:
             return []
-        ranked = _Ranked(sentences, self.scorer.score(question, sentences, context))
+        ranked = _Ranked(sentences, self.scorer.score(question, sentences, context),
+                         self.growth)
         found: list[Extract] = []
         for i in ranked.order:
             if len(found) >= n:
@@ -147,18 +162,23 @@ class Selector:
 class _Ranked:
     """Candidates with their scores, best first, and the extract around each."""
 
-    def __init__(self, sentences: Sequence[Sentence], scores: Scores) -> None:
+    def __init__(self, sentences: Sequence[Sentence], scores: Scores,
+                 growth: Growth = Growth()) -> None:
         self.sentences = sentences
         self.score = scores.score
+        self.growth = growth
         self.order = [int(i) for i in np.argsort(-scores.score, kind="stable")]
 
-    def extract(self, i: int, grow: bool = True, ratio: float = EXTEND_RATIO) -> Extract:
+    def extract(self, i: int, grow: bool = True, ratio: float | None = None) -> Extract:
         """The extract around sentence `i`; with `grow`, neighbours in its paragraph
-        scoring at least `ratio` × as well join it."""
-        floor = ratio * self.score[i]
+        scoring at least `ratio` × as well join it, and the next sentence when it refers
+        back to `i` and scores `growth.follower` × as well."""
+        ratio = self.growth.neighbour if ratio is None else ratio
 
         def wanted(j: int) -> bool:
-            return grow and self.score[j] >= floor and self._chars(i, j) <= MAX_EXTRACT_CHARS
+            floor = (min(ratio, self.growth.follower) if j == i + 1
+                     and refers_back(self.sentences[j].text) else ratio) * self.score[i]
+            return grow and self.score[j] >= floor and self._chars(i, j) <= self.growth.max_chars
 
         first, last = extract_span(self.sentences, i, wanted)
         return Extract(tuple(self.sentences[first:last + 1]))
@@ -216,7 +236,21 @@ def _by_kind(question: str, asked: str, ranked: _Ranked, best: Extract) -> list[
         items = [ranked.extract(i, grow=False) for i in ranked.order
                  if ranked.score[i] >= LIST_RATIO * top]
         return _distinct([ranked.extract(ranked.order[0], ratio=0.0), *items])
-    return _distinct([best, *_second_hop(question, ranked, best, top)])
+    return _distinct([best, *_second_hop(question, ranked, best, top), *_runner_up(ranked, best)])
+
+
+def _runner_up(ranked: _Ranked, best: Extract) -> list[Extract]:
+    """The best sentence outside the best extract and not next to it, when it scores
+    `growth.runner_up` × as well as the best: the answer, when the blend ranked it
+    second."""
+    ratio = ranked.growth.runner_up
+    if ratio is None:
+        return []
+    near = {(s.doc, s.start) for s in best.sentences}
+    i = ranked.best_where(lambda s: (s.doc, s.start) not in near, 0.0)
+    if i is None or ranked.score[i] < ratio * float(ranked.score[ranked.order[0]]):
+        return []
+    return [ranked.extract(i, grow=False)]
 
 
 def _second_hop(question: str, ranked: _Ranked, best: Extract, top: float) -> list[Extract]:

@@ -3,9 +3,11 @@ compared, list items, or a refusal."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from rag.selection import Selector
+from rag.scoring import Scores
+from rag.selection import Growth, Selector, _Ranked, _runner_up
 from rag.types import Passage
 
 DOCS = {
@@ -56,3 +58,45 @@ def test_every_extract_slices_its_document(selector) -> None:
         for extract in selector.select(question, passages()).extracts:
             for s in extract.sentences:
                 assert DOCS[s.doc][s.start:s.end] == s.text
+
+
+# -- growing the answering sentence (pure: given scores) -------------------------------
+
+PROSE = ("Ada Lovelace was born in London. She wrote the first program in 1843. "
+         "Her father was Lord Byron.\n\nBabbage designed the engine.")
+
+
+def ranked(scores: list[float], growth: Growth):
+    from rag.extracts import candidate_sentences
+
+    sentences = candidate_sentences([Passage("ada.txt", 0, len(PROSE), 1.0, PROSE)])
+    return _Ranked(sentences, Scores(np.array(scores), (), frozenset()), growth)
+
+
+@pytest.mark.parametrize(("scores", "growth", "quoted"), [
+    # the sentence naming the subject answers best; the one after says "She…"
+    ([1.0, 0.55, 0.1, 0.1], Growth(), [0]),
+    ([1.0, 0.55, 0.1, 0.1], Growth(follower=0.5), [0, 1]),
+    # "Her father…" refers back too, but only the next sentence may join as a follower
+    ([1.0, 0.1, 0.55, 0.1], Growth(follower=0.5), [0]),
+    # a neighbour scoring nearly as well joins whatever it opens with
+    ([1.0, 0.2, 0.2, 0.1], Growth(neighbour=0.15), [0, 1, 2]),
+    # never across the paragraph break
+    ([0.1, 0.1, 1.0, 0.9], Growth(neighbour=0.5), [1, 2]),
+])
+def test_growth(scores: list[float], growth: Growth, quoted: list[int]) -> None:
+    found = ranked(scores, growth)
+    first = int(np.argmax(scores))
+    extract = found.extract(first)
+    assert [found.sentences.index(s) for s in extract.sentences] == quoted
+
+
+@pytest.mark.parametrize(("scores", "runner_up", "second"), [
+    ([1.0, 0.1, 0.1, 0.9], 0.85, [3]),  # another paragraph's sentence scoring near joins
+    ([1.0, 0.1, 0.1, 0.8], 0.85, []),  # too far below the best
+    ([1.0, 0.1, 0.1, 0.9], None, []),  # off
+])
+def test_runner_up(scores: list[float], runner_up: float | None, second: list[int]) -> None:
+    found = ranked(scores, Growth(runner_up=runner_up))
+    extra = _runner_up(found, found.extract(0))
+    assert [found.sentences.index(s) for e in extra for s in e.sentences] == second
