@@ -22,6 +22,7 @@ import pickle
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -124,7 +125,7 @@ def build() -> tuple[list[Case], dict[str, np.ndarray]]:
 
     path = CACHE / f"research-squad-{_digest()}.pkl"
     if path.exists():
-        return pickle.loads(path.read_bytes())
+        return load(path)
     questions = write_squad(CACHE / "squad-files")
     pipeline = ingested("squad", CACHE / "squad-files")
     recording = _Recording(pipeline.embedder)
@@ -156,7 +157,7 @@ def build_hotpot() -> tuple[list[HotpotCase], dict[str, np.ndarray]]:
 
     path = CACHE / f"research-hotpot-{_digest()}.pkl"
     if path.exists():
-        return pickle.loads(path.read_bytes())
+        return load(path)
     questions = write_hotpot(CACHE / "hotpot-files")
     pipeline = ingested("hotpot", CACHE / "hotpot-files")
     recording = _Recording(pipeline.embedder)
@@ -173,6 +174,20 @@ def build_hotpot() -> tuple[list[HotpotCase], dict[str, np.ndarray]]:
     return found
 
 
+class _Unpickler(pickle.Unpickler):
+    """Reads a cache written by `python -m benchmarks.answers_research` (its classes
+    pickled as `__main__`'s)."""
+
+    def find_class(self, module: str, name: str):
+        return super().find_class(__name__ if module == "__main__" else module, name)
+
+
+def load(path: Path):
+    """A cache file, whichever way it was written."""
+    with path.open("rb") as f:
+        return _Unpickler(f).load()
+
+
 def selector_over(vectors: dict[str, np.ndarray], name: str = "squad", **options):
     """A `Selector` reading the cached vectors, knowing the collection's terms."""
     from rag.selection import Selector
@@ -184,5 +199,8 @@ def selector_over(vectors: dict[str, np.ndarray], name: str = "squad", **options
 
 
 if __name__ == "__main__":
-    cases, vectors = build_hotpot() if "hotpot" in sys.argv else build()
+    from benchmarks import answers_research  # pickle the classes under their module's name
+
+    cases, vectors = (answers_research.build_hotpot() if "hotpot" in sys.argv
+                      else answers_research.build())
     print(f"{len(cases)} questions, {len(vectors)} vectors")

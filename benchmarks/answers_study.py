@@ -19,12 +19,11 @@ comparison with the other systems.
 from __future__ import annotations
 
 import json
-import pickle
 import sys
 from pathlib import Path
 
 from benchmarks import answers_scoring as score
-from benchmarks.answers_research import build, selector_over
+from benchmarks.answers_research import build, load, selector_over
 from benchmarks.squad import answer_covered
 from rag.engines.extractive import draft_from
 from rag.selection import Growth
@@ -86,9 +85,9 @@ def cross_validated_policy(questions, by_policy: dict[str, list[dict]]) -> dict:
 def policies() -> dict[str, Growth]:
     """The extract policies compared: the shipped one and a grid around it."""
     found = {"shipped": Growth()}
-    for neighbour in (0.7, 0.6, 0.5):
-        for follower in (0.7, 0.5, 0.3):
-            for runner_up in (None, 0.95, 0.9, 0.85, 0.8):
+    for neighbour in (0.7, 0.5):
+        for follower in (0.7, 0.4):
+            for runner_up in (None, 0.9, 0.85, 0.8):
                 found[f"n{neighbour} f{follower} r{runner_up}"] = Growth(
                     neighbour, follower, runner_up)
     return found
@@ -153,7 +152,7 @@ def hotpot_figures(cases, vectors, growth: Growth | None = None) -> dict:
 def main() -> int:
     args = sys.argv[1:]
     if "--cache" in args:
-        cases, vectors = pickle.loads(Path(args[args.index("--cache") + 1]).read_bytes())
+        cases, vectors = load(Path(args[args.index("--cache") + 1]))
     else:
         cases, vectors = build()
     found = {"n": len(cases), "engine": engine_figures(cases, selector_over(vectors,
