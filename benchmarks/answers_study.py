@@ -85,11 +85,11 @@ def cross_validated_policy(questions, by_policy: dict[str, list[dict]]) -> dict:
 def policies() -> dict[str, Growth]:
     """The extract policies compared: the shipped one and a grid around it."""
     found = {"shipped": Growth()}
-    for neighbour in (0.7, 0.5):
-        for follower in (0.7, 0.4):
-            for runner_up in (None, 0.9, 0.85, 0.8):
-                found[f"n{neighbour} f{follower} r{runner_up}"] = Growth(
-                    neighbour, follower, runner_up)
+    for neighbour in (0.7, 0.6, 0.5):
+        for runner_up in (None, 0.9, 0.85, 0.8, 0.75, 0.7):
+            for runner_ups in (1, 2):
+                found[f"n{neighbour} r{runner_up}x{runner_ups}"] = Growth(
+                    neighbour, runner_up, runner_ups)
     return found
 
 

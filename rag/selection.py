@@ -24,7 +24,7 @@ import numpy as np
 
 from rag.answerability import Answerability, features
 from rag.embedding import Embedder
-from rag.extracts import Sentence, candidate_sentences, extract_span, neighbours, refers_back
+from rag.extracts import Sentence, candidate_sentences, extract_span, neighbours
 from rag.lexical import fold, mentions
 from rag.questions import (
     answer_type,
@@ -61,10 +61,9 @@ class Growth:
     cross-validation on SQuAD, benchmarks/answers_study.py)."""
 
     neighbour: float = 0.7  # a neighbour in its paragraph scoring this × as well joins
-    # the next sentence, when it refers back to this one ("He suggested…"), this × as well
-    follower: float = 0.7
     # the best sentence elsewhere joins as a second extract when it scores this × as well
     runner_up: float | None = None
+    runner_ups: int = 1  # at most this many such extracts
     max_chars: int = MAX_EXTRACT_CHARS  # of one extract
 
 
@@ -171,13 +170,10 @@ class _Ranked:
 
     def extract(self, i: int, grow: bool = True, ratio: float | None = None) -> Extract:
         """The extract around sentence `i`; with `grow`, neighbours in its paragraph
-        scoring at least `ratio` × as well join it, and the next sentence when it refers
-        back to `i` and scores `growth.follower` × as well."""
-        ratio = self.growth.neighbour if ratio is None else ratio
+        scoring at least `ratio` × as well join it."""
+        floor = (self.growth.neighbour if ratio is None else ratio) * self.score[i]
 
         def wanted(j: int) -> bool:
-            floor = (min(ratio, self.growth.follower) if j == i + 1
-                     and refers_back(self.sentences[j].text) else ratio) * self.score[i]
             return grow and self.score[j] >= floor and self._chars(i, j) <= self.growth.max_chars
 
         first, last = extract_span(self.sentences, i, wanted)
@@ -246,11 +242,16 @@ def _runner_up(ranked: _Ranked, best: Extract) -> list[Extract]:
     ratio = ranked.growth.runner_up
     if ratio is None:
         return []
-    near = {(s.doc, s.start) for s in best.sentences}
-    i = ranked.best_where(lambda s: (s.doc, s.start) not in near, 0.0)
-    if i is None or ranked.score[i] < ratio * float(ranked.score[ranked.order[0]]):
-        return []
-    return [ranked.extract(i, grow=False)]
+    quoted = {(s.doc, s.start) for s in best.sentences}
+    found: list[Extract] = []
+    floor = ratio * float(ranked.score[ranked.order[0]])
+    while len(found) < ranked.growth.runner_ups:
+        i = ranked.best_where(lambda s: (s.doc, s.start) not in quoted, floor)
+        if i is None:
+            break
+        found.append(ranked.extract(i, grow=False))
+        quoted.add((ranked.sentences[i].doc, ranked.sentences[i].start))
+    return found
 
 
 def _second_hop(question: str, ranked: _Ranked, best: Extract, top: float) -> list[Extract]:

@@ -74,11 +74,10 @@ def ranked(scores: list[float], growth: Growth):
 
 
 @pytest.mark.parametrize(("scores", "growth", "quoted"), [
-    # the sentence naming the subject answers best; the one after says "She…"
     ([1.0, 0.55, 0.1, 0.1], Growth(), [0]),
-    ([1.0, 0.55, 0.1, 0.1], Growth(follower=0.5), [0, 1]),
-    # "Her father…" refers back too, but only the next sentence may join as a follower
-    ([1.0, 0.1, 0.55, 0.1], Growth(follower=0.5), [0]),
+    ([1.0, 0.75, 0.1, 0.1], Growth(), [0, 1]),
+    # "She wrote…" answers; the sentence naming her joins it, however it scores
+    ([0.1, 1.0, 0.1, 0.1], Growth(), [0, 1]),
     # a neighbour scoring nearly as well joins whatever it opens with
     ([1.0, 0.2, 0.2, 0.1], Growth(neighbour=0.15), [0, 1, 2]),
     # never across the paragraph break
@@ -91,12 +90,16 @@ def test_growth(scores: list[float], growth: Growth, quoted: list[int]) -> None:
     assert [found.sentences.index(s) for s in extract.sentences] == quoted
 
 
-@pytest.mark.parametrize(("scores", "runner_up", "second"), [
-    ([1.0, 0.1, 0.1, 0.9], 0.85, [3]),  # another paragraph's sentence scoring near joins
-    ([1.0, 0.1, 0.1, 0.8], 0.85, []),  # too far below the best
-    ([1.0, 0.1, 0.1, 0.9], None, []),  # off
+@pytest.mark.parametrize(("scores", "runner_up", "count", "second"), [
+    ([1.0, 0.1, 0.1, 0.9], 0.85, 1, [3]),  # another paragraph's sentence scoring near joins
+    ([1.0, 0.1, 0.1, 0.8], 0.85, 1, []),  # too far below the best
+    ([1.0, 0.1, 0.1, 0.9], None, 1, []),  # off
+    ([1.0, 0.1, 0.86, 0.9], 0.85, 1, [3]),  # the best of them
+    # the best two, best first; "Her father…" with the sentence naming her
+    ([1.0, 0.1, 0.86, 0.9], 0.85, 2, [3, 1, 2]),
 ])
-def test_runner_up(scores: list[float], runner_up: float | None, second: list[int]) -> None:
-    found = ranked(scores, Growth(runner_up=runner_up))
+def test_runner_up(scores: list[float], runner_up: float | None, count: int,
+                   second: list[int]) -> None:
+    found = ranked(scores, Growth(runner_up=runner_up, runner_ups=count))
     extra = _runner_up(found, found.extract(0))
     assert [found.sentences.index(s) for e in extra for s in e.sentences] == second
