@@ -51,11 +51,18 @@ def in_context(cases) -> dict:
     return score.share(hits, len(answerable))
 
 
-def engine_figures(cases, selector) -> dict:
+def engine_figures(cases, selector, caps=(0.08, 0.09, 0.10)) -> dict:
+    """The engine's figures with the low-evidence threshold chosen per fold for each cap
+    on false refusals; the curve once."""
     questions = [c.question for c in cases]
-    found = score.squad_cross_validated(questions, replies(cases, selector))
-    found["answer_in_context"] = in_context(cases)
-    return found
+    found = replies(cases, selector)
+    by_cap = {cap: score.squad_cross_validated(questions, found, cap) for cap in caps}
+    first = by_cap[caps[0]]
+    return {"answer_in_context": in_context(cases), "before_refusal": first["before_refusal"],
+            "default": first["default"], "curve": first["curve"],
+            "cross_validated": {str(cap): {"fold_thresholds": f["fold_thresholds"],
+                                           **f["cross_validated"]}
+                                for cap, f in by_cap.items()}}
 
 
 def cross_validated_policy(questions, by_policy: dict[str, list[dict]]) -> dict:
