@@ -94,7 +94,7 @@ def squad_cross_validated(questions, replies: list[dict], cap: float = FALSE_REF
              for t in THRESHOLDS]
     return {"cross_validated": squad(questions, replies, refused), "cap": cap,
             "fold_thresholds": chosen,
-            "before_refusal": squad(questions, replies, [False] * len(replies)),
+            "signals_only": squad(questions, replies),
             "default": {"threshold": DEFAULT_THRESHOLD,
                         **squad(questions, replies, _low(replies, DEFAULT_THRESHOLD))},
             "curve": curve}

@@ -58,7 +58,7 @@ def engine_figures(cases, selector, caps=(0.08, 0.09, 0.10)) -> dict:
     found = replies(cases, selector)
     by_cap = {cap: score.squad_cross_validated(questions, found, cap) for cap in caps}
     first = by_cap[caps[0]]
-    return {"answer_in_context": in_context(cases), "before_refusal": first["before_refusal"],
+    return {"answer_in_context": in_context(cases), "signals_only": first["signals_only"],
             "default": first["default"], "curve": first["curve"],
             "cross_validated": {str(cap): {"fold_thresholds": f["fold_thresholds"],
                                            **f["cross_validated"]}

@@ -7,8 +7,10 @@ question (rag/questions.py):
 - about several documents: the best extract of each document that scores near the best;
 - comparing named things ("X or Y", "both X and Y"): the best extract naming each;
 - asking for a list ("What punishments…"): the best few sentences scoring near the best;
-- otherwise the best extract, and when another document's sentence names something the
-  extract introduces and scores near it, that second hop too.
+- otherwise the best extract; when another document's sentence names something the
+  extract introduces and scores near it, that second hop; and the best one or two
+  sentences elsewhere that score ≥ 0.8 × the best (runner-ups: the blend ranks the
+  answer second or third often, docs/answers.md).
 The refusal rule (rag/refusal.py) reads the candidates and the best extract first.
 
 Both engines use it: the extractive engine quotes the extracts; the generative engine gets
