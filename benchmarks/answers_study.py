@@ -26,7 +26,7 @@ from benchmarks import answers_scoring as score
 from benchmarks.answers_research import build, load, selector_over
 from benchmarks.squad import answer_covered
 from rag.engines.extractive import draft_from
-from rag.selection import Growth
+from rag.ranked import Growth
 
 MAX_MEAN_CHARS = 380  # a policy must keep replies this short (the goal is ≤ 400)
 
@@ -104,7 +104,8 @@ def compare(cases, vectors) -> dict:
     """Every policy's figures before refusal (same candidates and scores), and the
     cross-validated choice among them."""
     from rag.extracts import candidate_sentences
-    from rag.selection import Selection, _answering, _by_kind, _Ranked
+    from rag.ranked import Ranked
+    from rag.selection import Selection, _answering, _by_kind
 
     questions = [c.question for c in cases]
     scorer = selector_over(vectors).scorer
@@ -114,7 +115,7 @@ def compare(cases, vectors) -> dict:
     for name, growth in policies().items():
         found = []
         for case, sentences, scores in scored:
-            ranked = _Ranked(sentences, scores, growth)
+            ranked = Ranked(sentences, scores, growth)
             q = case.question.text
             extracts = _by_kind(q, q, ranked, ranked.extract(_answering(q, ranked)))
             found.append(reply(case, Selection(tuple(extracts), None)))

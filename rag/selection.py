@@ -22,11 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from rag.answerability import Answerability, features
 from rag.embedding import Embedder
-from rag.extracts import Sentence, candidate_sentences, extract_span, neighbours
+from rag.extracts import Sentence, candidate_sentences
 from rag.lexical import fold, mentions
 from rag.questions import (
     answer_type,
@@ -35,6 +33,7 @@ from rag.questions import (
     is_cross_document,
     is_list_question,
 )
+from rag.ranked import Extract, Growth, Ranked
 from rag.refusal import (
     DEFAULT_THRESHOLD,
     Signals,
@@ -43,10 +42,9 @@ from rag.refusal import (
     read_signals,
     refusal_reason,
 )
-from rag.scoring import Scores, SentenceScorer
+from rag.scoring import SentenceScorer
 from rag.types import Passage
 
-MAX_EXTRACT_CHARS = 500
 NEAR_RATIO = 0.6  # another document's (or thing's) best extract, this close to the best
 LIST_RATIO = 0.8
 HOP_RATIO = 0.6
@@ -55,35 +53,6 @@ MAX_EXTRACTS = 4
 # the question asks about that only a passage further down holds is not evidence
 SIGNAL_RANKS = 5
 TYPED_RATIO = 0.7  # for "who/when/how many", a sentence holding one this close is preferred
-
-
-@dataclass(frozen=True)
-class Growth:
-    """How an answering sentence grows into what the reply quotes (chosen by article-level
-    cross-validation on SQuAD, benchmarks/answers_study.py)."""
-
-    neighbour: float = 0.7  # a neighbour in its paragraph scoring this × as well joins
-    # the best sentences elsewhere join as extracts of their own when they score this ×
-    # as well as the best: the blend puts the answer second or third often (SQuAD:
-    # first 0.76, in the best three 0.89)
-    runner_up: float | None = 0.8
-    runner_ups: int = 2  # at most this many such extracts
-    max_chars: int = MAX_EXTRACT_CHARS  # of one extract
-
-
-@dataclass(frozen=True)
-class Extract:
-    """Contiguous sentences of one document, quoted together."""
-
-    sentences: tuple[Sentence, ...]
-
-    @property
-    def doc(self) -> str:
-        return self.sentences[0].doc
-
-    @property
-    def text(self) -> str:
-        return " ".join(s.text for s in self.sentences)
 
 
 @dataclass(frozen=True)
@@ -97,10 +66,10 @@ class Selection:
 class Selector:
     def __init__(self, embedder: Embedder, known: Callable[[str], bool] | None = None,
                  threshold: float = DEFAULT_THRESHOLD,
-                 answerability: Answerability | None = None, growth: Growth = Growth()
-                 ) -> None:
+                 answerability: Answerability | None = None,
+                 growth: Growth | None = None) -> None:
         self.scorer = SentenceScorer(embedder)
-        self.growth = growth
+        self.growth = growth or Growth()
         self.known = known
         self.threshold = threshold
         # None by default: the model over-refuses news questions (docs/answers.md)
@@ -127,7 +96,7 @@ class Selector:
         if not sentences:
             return Selection((), "no passages")
         scores = self.scorer.score(question, sentences, context)
-        ranked = _Ranked(sentences, scores, self.growth)
+        ranked = Ranked(sentences, scores, self.growth)
         first = _answering(question, ranked)
         best = ranked.extract(first)
         texts = [s.text for s in sentences]
@@ -151,7 +120,7 @@ class Selector:
         sentences = candidate_sentences(passages)
         if not sentences:
             return []
-        ranked = _Ranked(sentences, self.scorer.score(question, sentences, context),
+        ranked = Ranked(sentences, self.scorer.score(question, sentences, context),
                          self.growth)
         found: list[Extract] = []
         for i in ranked.order:
@@ -162,47 +131,7 @@ class Selector:
         return found
 
 
-class _Ranked:
-    """Candidates with their scores, best first, and the extract around each."""
-
-    def __init__(self, sentences: Sequence[Sentence], scores: Scores,
-                 growth: Growth = Growth()) -> None:
-        self.sentences = sentences
-        self.score = scores.score
-        self.growth = growth
-        self.order = [int(i) for i in np.argsort(-scores.score, kind="stable")]
-
-    def extract(self, i: int, grow: bool = True, ratio: float | None = None) -> Extract:
-        """The extract around sentence `i`; with `grow`, neighbours in its paragraph
-        scoring at least `ratio` × as well join it."""
-        floor = (self.growth.neighbour if ratio is None else ratio) * self.score[i]
-
-        def wanted(j: int) -> bool:
-            return grow and self.score[j] >= floor and self._chars(i, j) <= self.growth.max_chars
-
-        first, last = extract_span(self.sentences, i, wanted)
-        return Extract(tuple(self.sentences[first:last + 1]))
-
-    def _chars(self, i: int, j: int) -> int:
-        a, b = sorted((i, j))
-        return self.sentences[b].end - self.sentences[a].start
-
-    def window_text(self, i: int) -> str:
-        """The sentence with its neighbours: what the refusal signals check."""
-        around = [j for j in (neighbours(self.sentences, i, -1), i,
-                              neighbours(self.sentences, i, 1)) if j is not None]
-        return " ".join(self.sentences[j].text for j in around)
-
-    def best_where(self, keep: Callable[[Sentence], bool], floor: float) -> int | None:
-        for i in self.order:
-            if self.score[i] < floor:
-                return None
-            if keep(self.sentences[i]):
-                return i
-        return None
-
-
-def _answering(question: str, ranked: _Ranked) -> int:
+def _answering(question: str, ranked: Ranked) -> int:
     """The best sentence; a sentence holding the question's numbers ("freed in 1992")
     when the best lacks them and it scores near; for a "who/when/how many" question, the
     best one holding a name/date/number when it scores near the best and the best holds
@@ -221,7 +150,7 @@ def _answering(question: str, ranked: _Ranked) -> int:
     return first if typed is None else typed
 
 
-def _by_kind(question: str, asked: str, ranked: _Ranked, best: Extract) -> list[Extract]:
+def _by_kind(question: str, asked: str, ranked: Ranked, best: Extract) -> list[Extract]:
     top = float(ranked.score[ranked.order[0]])
     things = compared_things(question)
     if len(things) >= 2:
@@ -239,7 +168,7 @@ def _by_kind(question: str, asked: str, ranked: _Ranked, best: Extract) -> list[
     return _distinct([best, *_second_hop(question, ranked, best, top), *_runner_up(ranked, best)])
 
 
-def _runner_up(ranked: _Ranked, best: Extract) -> list[Extract]:
+def _runner_up(ranked: Ranked, best: Extract) -> list[Extract]:
     """The best sentence outside the best extract and not next to it, when it scores
     `growth.runner_up` × as well as the best: the answer, when the blend ranked it
     second."""
@@ -258,7 +187,7 @@ def _runner_up(ranked: _Ranked, best: Extract) -> list[Extract]:
     return found
 
 
-def _second_hop(question: str, ranked: _Ranked, best: Extract, top: float) -> list[Extract]:
+def _second_hop(question: str, ranked: Ranked, best: Extract, top: float) -> list[Extract]:
     """The best sentence of another document whose title is a name the best extract
     introduces (the bridge of a two-hop question: "the film shot in Leland" names
     "Maximum Overdrive", whose own article says who directed it), when it scores near

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rag.ranked import Growth, Ranked
 from rag.scoring import Scores
-from rag.selection import Growth, Selector, _Ranked, _runner_up
+from rag.selection import Selector, _runner_up
 from rag.types import Passage
 
 DOCS = {
@@ -70,7 +71,7 @@ def ranked(scores: list[float], growth: Growth):
     from rag.extracts import candidate_sentences
 
     sentences = candidate_sentences([Passage("ada.txt", 0, len(PROSE), 1.0, PROSE)])
-    return _Ranked(sentences, Scores(np.array(scores), (), frozenset()), growth)
+    return Ranked(sentences, Scores(np.array(scores), (), frozenset()), growth)
 
 
 @pytest.mark.parametrize(("scores", "growth", "quoted"), [
