@@ -168,7 +168,11 @@ def main() -> int:
     if "--hotpot" in args:
         from benchmarks.answers_research import build_hotpot
 
-        found["hotpot"] = hotpot_figures(*build_hotpot())
+        hotpot = build_hotpot()
+        found["hotpot"] = {name: hotpot_figures(*hotpot, growth) for name, growth in (
+            ("shipped", Growth()), ("one runner-up >= 0.8", Growth(runner_ups=1)),
+            ("one runner-up >= 0.9", Growth(runner_up=0.9, runner_ups=1)),
+            ("no runner-up", Growth(runner_up=None)))}
     if "--compare" in args:
         found["compare"] = compare(cases, vectors)
     if "--refusal" in args:
