@@ -33,8 +33,8 @@ import numpy as np
 from benchmarks.corpora import BBC, ingested
 
 COVERED = 0.8  # share of a sentence that must overlap the other side to count as matched
-GRID = {"exponent": (0.6, 0.8, 1.0, 1.2), "damping": (0.5, 0.7, 0.85), "lead": (0.0, 0.5),
-        "opening": (0.0, 0.25), "redundancy": (0.0, 0.2)}
+GRID = {"exponent": (0.6, 0.8), "damping": (0.7, 0.85), "lead": (0.0, 0.5),
+        "opening": (0.0, 0.25), "redundancy": (0.0, 0.2), "frequency": (0.0, 0.5, 1.0)}
 FOCUS_KEEPS = (0.1, 0.2, 0.3, 0.5)
 SYSTEMS = ("citechat", "textrank", "lexrank", "lead")
 
@@ -360,16 +360,18 @@ def section(r: dict) -> str:
 
 
 def _goal_rows(s: dict) -> list[str]:
+    """Judged on the held-out figure (5 folds by article), the in-sample one beside it."""
     ours, base = s["systems"]["citechat"], s["systems"]["textrank"]
-    gain = ours["rouge2"] / base["rouge2"] - 1
     held = s["cv_by_article"]["held_out"]
-    return ["| goal | citechat | TextRank | verdict |", "|---|---|---|---|",
-            f"| ROUGE-2 ≥ 1.05 × TextRank's | {ours['rouge2']:.3f} (**{gain:+.1%}**; "
-            f"held-out folds {held['rouge2']:.3f}) | {base['rouge2']:.3f} "
+    gain, in_sample = held["rouge2"] / base["rouge2"] - 1, ours["rouge2"] / base["rouge2"] - 1
+    return ["| goal | citechat, held out by article (shipped weights, in sample) | TextRank "
+            "| verdict |", "|---|---|---|---|",
+            f"| ROUGE-2 ≥ 1.05 × TextRank's | {held['rouge2']:.3f} (**{gain:+.1%}**; "
+            f"{ours['rouge2']:.3f}, {in_sample:+.1%}) | {base['rouge2']:.3f} "
             f"| {'met' if gain >= 0.05 else '**missed**'} |",
-            f"| sentence F1 above TextRank's | {ours['sentence_f1']:.3f} (held-out "
-            f"{held['sentence_f1']:.3f}) | {base['sentence_f1']:.3f} "
-            f"| {'met' if ours['sentence_f1'] > base['sentence_f1'] else '**missed**'} |"]
+            f"| sentence F1 above TextRank's | {held['sentence_f1']:.3f} "
+            f"({ours['sentence_f1']:.3f}) | {base['sentence_f1']:.3f} "
+            f"| {'met' if held['sentence_f1'] > base['sentence_f1'] else '**missed**'} |"]
 
 
 def _systems_rows(s: dict) -> list[str]:

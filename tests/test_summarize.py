@@ -25,7 +25,7 @@ from rag.errors import CitechatError
 from rag.sentences import sentence_spans
 from rag.summaries import SummaryRequest, extractive_summary, parse_length, shares, single_count
 from rag.summaries.candidates import candidates, is_candidate, quotes_balanced
-from rag.summaries.ranking import pagerank
+from rag.summaries.ranking import pagerank, salience, term_matrix
 from rag.types import Document, Passage
 
 from conftest import GENEVA, RUSI, BagOfWordsEmbedder
@@ -51,6 +51,8 @@ def passages_of(name: str, text: str, size: int = 120) -> list[Passage]:
     ("The players’ union said ‘no deal’ again.", True),
     ("The union said ‘no deal again.", False),
     ("Russia’s view is clear.", True),
+    ('He called it an "alarming development", and left.', True),
+    ('Rates fell ("sharply", it said) last year.', True),
 ])
 def test_quotation_marks_pair_up(text: str, balanced: bool) -> None:
     assert quotes_balanced(text) is balanced
@@ -66,6 +68,25 @@ def test_quotation_marks_pair_up(text: str, balanced: bool) -> None:
 ])
 def test_candidate_sentences(text: str, ok: bool) -> None:
     assert is_candidate(text) is ok
+
+
+def test_a_quotation_reopened_at_a_new_sentence_ends_where_it_closes() -> None:
+    # reporters reopen a quotation running on ('..." important. "Foreigners...'): the
+    # sentence after its closing mark is the reporter's again, the ones inside are not
+    text = ('"The budget is fine," said the mayor of the city. "But if the climate is stable '
+            'that is more important. "Foreigners would like free entry to the market." '
+            "What surprised observers is that the council had courted investment.")
+    found = [s.text for s in candidates(passages_of("a.txt", text, 400))]
+    assert found == ['"The budget is fine," said the mayor of the city.',
+                     '"Foreigners would like free entry to the market."',
+                     "What surprised observers is that the council had courted investment."]
+
+
+def test_salience_favours_the_documents_common_terms() -> None:
+    texts = ["The council budget vote passed.", "The council budget was cut.",
+             "The council budget grew.", "A heron flew over the quiet river."]
+    terms, _ = term_matrix(tuple(texts))
+    assert salience(terms).argmin() == 3 and salience(terms)[:3].min() > salience(terms)[3]
 
 
 def test_furniture_chunks_and_lines_are_skipped() -> None:

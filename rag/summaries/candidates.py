@@ -40,10 +40,39 @@ class Sentence:
     opens: bool  # starts a line or paragraph (the first sentence of a section)
 
 
+_OPENS_AFTER = " \t\n([{/-–—"  # a straight quote after one of these (or first) opens
+
+
+def _straight_quotes(text: str, open_: bool) -> tuple[bool, bool]:
+    """(a straight-quoted quotation is open at the end, a mark closed a quotation opened
+    before `text`). A mark is read by its side: one after a space and before a word
+    opens, one after a word closes. Reporters reopen a quotation that runs on at a new
+    sentence ('..." important. "Foreigners...'): an opening mark while one is open starts
+    it again, so a mark missing its partner misreads no more than its own sentence."""
+    stray = False
+    for mark in re.finditer('"', text):
+        at = mark.start()
+        before = text[at - 1] if at else " "
+        after = text[at + 1] if at + 1 < len(text) else " "
+        if before in _OPENS_AFTER and not after.isspace():
+            open_ = True
+        elif not open_:
+            stray = True
+        else:
+            open_ = False
+    return open_, stray
+
+
+def quote_open_after(text: str, open_: bool = False) -> bool:
+    """Whether a quotation is open at the end of `text` (`open_`: one was at its start)."""
+    straight, _ = _straight_quotes(text, open_)
+    return straight or text.rfind("“") > text.rfind("”")
+
+
 def quotes_balanced(text: str) -> bool:
     """Whether every quotation the sentence opens it also closes (and the reverse).
     Single quotes are judged by their opening mark only: ’ is also an apostrophe."""
-    if text.count('"') % 2 or text.count("“") != text.count("”"):
+    if any(_straight_quotes(text, False)) or text.count("“") != text.count("”"):
         return False
     for opened in re.finditer("‘", text):
         if not re.search(r"’(?!\w)", text[opened.end():]):
@@ -72,8 +101,9 @@ def _unit_sentences(unit: Passage, opens_unit: bool,
         text = unit.text[s:e]
         line_start = unit.text.rfind("\n", 0, s) + 1
         before = unit.text[line_start:s]
-        inside = quoting != (not quotes_balanced(before)) if line_start == 0 \
-            else not quotes_balanced(before)
+        # inside an open quotation, unless the sentence reopens it with its own mark
+        inside = (quote_open_after(before, quoting and line_start == 0)
+                  and not text.startswith(('"', "“")))
         if inside or not is_candidate(text) or is_furniture(_line(unit.text, s, e)):
             continue
         opens = not before.strip() and (line_start > 0 or opens_unit)
@@ -83,8 +113,7 @@ def _unit_sentences(unit: Passage, opens_unit: bool,
 def _quoting_after(unit: Passage, quoting: bool) -> bool:
     """Whether the unit's last line leaves a quotation open (a line break ends one)."""
     line_start = unit.text.rfind("\n") + 1
-    open_ = not quotes_balanced(unit.text[line_start:])
-    return open_ if line_start else quoting != open_
+    return quote_open_after(unit.text[line_start:], quoting and not line_start)
 
 
 def candidates(units: Sequence[Passage]) -> list[Sentence]:
