@@ -170,7 +170,7 @@ class OpenAIEmbedder:
         """The client's many error types as one ModelUnavailable naming the server."""
         import openai
 
-        from rag.engines.llm import _reason
+        from rag.engines.model_errors import reason as _reason
 
         server = f"The embedding server at {self.location}"
         try:

@@ -99,6 +99,13 @@ def app_page(url: str, wait_ms: int, height: int = 1000):
             browser.close()
 
 
+def wait_until_idle(page, wait_ms: int) -> None:
+    """Until the page's script run has ended, so that everything it draws (a saved reply's
+    citations come one element at a time) is on the page."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        timeout=wait_ms)
+
+
 def launch_chromium(playwright):
     """Debian's Chromium, headless. Works with either Playwright API: with the sync one it
     returns the Browser, with the async one an awaitable of it."""

@@ -13,7 +13,7 @@ from playwright.sync_api import Page
 
 from rag.documents import parse
 
-from app_server import app_page
+from app_server import app_page, wait_until_idle
 from conftest import GENEVA, RUSI, SEEDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,6 +30,7 @@ def summary_replies(page: Page):
 def wait_for_replies(page: Page, count: int):
     replies = summary_replies(page)
     replies.nth(count - 1).wait_for(timeout=WAIT_MS)
+    wait_until_idle(page, WAIT_MS)
     return replies.nth(count - 1)
 
 

@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page
 from rag.config import load_settings
 from rag.pipeline import Pipeline
 
-from app_server import app_page, running_app
+from app_server import app_page, running_app, wait_until_idle
 from conftest import GENEVA_TITLE, RUSI_TITLE, SEEDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -42,11 +42,12 @@ def app_url(tmp_path: Path, seeded_dir: Path, embedder) -> Iterator[str]:
 
 
 def next_reply(page: Page, replies_before: int) -> Locator:
-    """The assistant's next message, once its citations are on the page."""
+    """The assistant's next message, once all its citations are on the page."""
     messages = page.get_by_test_id("stChatMessage").filter(has=page.locator("details"))
     page.wait_for_function(
         "n => document.querySelectorAll('[data-testid=stChatMessage]:has(details)').length > n",
         arg=replies_before, timeout=WAIT_MS)
+    wait_until_idle(page, WAIT_MS)
     return messages.last
 
 

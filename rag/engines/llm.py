@@ -6,7 +6,7 @@ summaries are map-reduce over all chunks of the documents asked for, with passag
 numbers global so markers survive the reduce step, at the length and focus asked for
 (a batch with nothing on the focus is left out of the reduce). Failures of the model server
 (missing key, unreachable, timeout, rate limit, unknown model) become one
-`ModelUnavailable` sentence naming the server.
+`ModelUnavailable` sentence naming the server (rag/engines/model_errors.py).
 
 Markers are not checked here (rag/citations.py does that), and nothing is retried beyond
 the client's single retry: a user waiting on a chat is better told at once.
@@ -15,8 +15,7 @@ the client's single retry: a user waiting on a chat is better told at once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
@@ -25,6 +24,7 @@ from langchain_core.output_parsers import StrOutputParser
 from rag.citations import parse_markers, strip_markers
 from rag.config import Settings
 from rag.engines.base import REFUSAL, Draft, TokenSink
+from rag.engines.model_errors import model_errors
 from rag.errors import ModelUnavailable
 from rag.prompts import render
 from rag.questions import without_source_descriptor
@@ -70,51 +70,6 @@ def build_chat_model(settings: Settings) -> ChatOpenAI:
 def where(settings: Settings) -> str:
     """The server's address as error messages name it."""
     return settings.openai_base_url or OPENAI_URL
-
-
-def _reason(exc: BaseException) -> str:
-    """The innermost cause in a few words: 'connection refused'."""
-    while exc.__cause__ is not None:
-        exc = exc.__cause__
-    first_line = next(iter(str(exc).splitlines()), "")
-    text = re.sub(r"^\[Errno -?\d+\]\s*", "", first_line)
-    return text[:1].lower() + text[1:].rstrip(".") if text else type(exc).__name__
-
-
-def _server_says(exc: BaseException) -> str:
-    """The error message in an API error's body, on one line, or ''."""
-    body = getattr(exc, "body", None)
-    message = body.get("message") if isinstance(body, dict) else None
-    return " ".join(str(message).split())[:200].rstrip(".") if message else ""
-
-
-@contextmanager
-def _model_errors(location: str, model_name: str, timeout: float | None) -> Iterator[None]:
-    import openai
-
-    server = f"The model server at {location}"
-    try:
-        yield
-    except openai.AuthenticationError:
-        raise ModelUnavailable(f"{server} rejected the API key "
-                               "(check CITECHAT_OPENAI_API_KEY).") from None
-    except openai.RateLimitError:
-        raise ModelUnavailable(f"{server} is rate-limiting requests; try again shortly.") \
-            from None
-    except openai.APITimeoutError:  # before APIConnectionError: it is a subclass
-        within = f" within {timeout:g} seconds" if timeout else ""
-        raise ModelUnavailable(f"{server} did not answer{within}.") from None
-    except openai.APIConnectionError as exc:
-        raise ModelUnavailable(f"Cannot reach the model server at {location}: "
-                               f"{_reason(exc)}.") from None
-    except openai.NotFoundError:
-        raise ModelUnavailable(f"{server} has no model named {model_name!r} "
-                               "(check CITECHAT_OPENAI_MODEL).") from None
-    except openai.APIError as exc:
-        status = getattr(exc, "status_code", None) or "error"
-        says = _server_says(exc)
-        raise ModelUnavailable(f"{server} failed ({status}{': ' + says if says else ''}).") \
-            from None
 
 
 def _numbered(passages: Sequence[Passage], first: int = 1) -> str:
@@ -172,7 +127,7 @@ class LLMEngine:
 
     def _complete(self, prompt: str, on_token: TokenSink | None = None) -> str:
         pieces: list[str] = []
-        with _model_errors(self.location, self.model_name, self.timeout):
+        with model_errors(self.location, self.model_name, self.timeout):
             for piece in self.chain.stream(prompt):
                 pieces.append(piece)
                 if on_token:
