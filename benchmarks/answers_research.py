@@ -10,6 +10,8 @@ sentence code, so it is rebuilt when they change.
 
     python -m benchmarks.answers_research   # builds .bench-cache/research-*.pkl
 
+    python -m benchmarks.answers_research hotpot   # HotpotQA's 100 questions too
+
 It scores nothing by itself; benchmarks/answers_study.py reads it.
 """
 
@@ -20,11 +22,19 @@ import pickle
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from benchmarks.common import ROOT
-from benchmarks.corpora import CACHE, SquadQuestion, ingested, write_squad
+from benchmarks.corpora import (
+    CACHE,
+    HotpotQuestion,
+    SquadQuestion,
+    ingested,
+    write_hotpot,
+    write_squad,
+)
 from rag.types import Passage
 
 CODE = ("rag/retrieval.py", "rag/lexical.py", "rag/sentences.py", "rag/extracts.py",
@@ -115,7 +125,7 @@ def build() -> tuple[list[Case], dict[str, np.ndarray]]:
 
     path = CACHE / f"research-squad-{_digest()}.pkl"
     if path.exists():
-        return pickle.loads(path.read_bytes())
+        return load(path)
     questions = write_squad(CACHE / "squad-files")
     pipeline = ingested("squad", CACHE / "squad-files")
     recording = _Recording(pipeline.embedder)
@@ -135,16 +145,62 @@ def build() -> tuple[list[Case], dict[str, np.ndarray]]:
     return found
 
 
-def selector_over(vectors: dict[str, np.ndarray], **options):
-    """A `Selector` reading the cached vectors, knowing the SQuAD collection's terms."""
+@dataclass(frozen=True)
+class HotpotCase:
+    question: HotpotQuestion
+    passages: tuple[Passage, ...]
+
+
+def build_hotpot() -> tuple[list[HotpotCase], dict[str, np.ndarray]]:
+    """The same for HotpotQA's 100 questions over their ~1,000 paragraph files."""
+    from rag.engines.extractive import ExtractiveEngine
+
+    path = CACHE / f"research-hotpot-{_digest()}.pkl"
+    if path.exists():
+        return load(path)
+    questions = write_hotpot(CACHE / "hotpot-files")
+    pipeline = ingested("hotpot", CACHE / "hotpot-files")
+    recording = _Recording(pipeline.embedder)
+    pipeline.embedder = recording
+    table = pipeline.store.table()
+    engine = ExtractiveEngine(recording, known=lambda text: table.lexical.knows(text))
+    cases = []
+    for q in questions:
+        passages = tuple(pipeline.retrieve(q.text, budget_chars=pipeline.settings.context_chars))
+        engine.select(q.text, passages)
+        cases.append(HotpotCase(q, passages))
+    found = (cases, recording.vectors)
+    path.write_bytes(pickle.dumps(found))
+    return found
+
+
+class _Unpickler(pickle.Unpickler):
+    """Reads a cache written by `python -m benchmarks.answers_research` (its classes
+    pickled as `__main__`'s)."""
+
+    def find_class(self, module: str, name: str):
+        return super().find_class(__name__ if module == "__main__" else module, name)
+
+
+def load(path: Path):
+    """A cache file, whichever way it was written."""
+    with path.open("rb") as f:
+        return _Unpickler(f).load()
+
+
+def selector_over(vectors: dict[str, np.ndarray], name: str = "squad", **options):
+    """A `Selector` reading the cached vectors, knowing the collection's terms."""
     from rag.selection import Selector
 
-    pipeline = ingested("squad", CACHE / "squad-files")
+    pipeline = ingested(name, CACHE / f"{name}-files")
     table = pipeline.store.table()
     return Selector(CachedEmbedder(vectors, pipeline.embedder),
                     known=lambda text: table.lexical.knows(text), **options)
 
 
 if __name__ == "__main__":
-    cases, vectors = build()
+    from benchmarks import answers_research  # pickle the classes under their module's name
+
+    cases, vectors = (answers_research.build_hotpot() if "hotpot" in sys.argv
+                      else answers_research.build())
     print(f"{len(cases)} questions, {len(vectors)} vectors")

@@ -60,19 +60,20 @@ def _low(replies: list[dict], threshold: float) -> list[bool]:
     return [r["refused"] or (r["best"] is not None and r["best"] < threshold) for r in replies]
 
 
-def _fold_threshold(questions, replies) -> float:
-    """The highest threshold keeping false refusals within the cap on these questions."""
+def _fold_threshold(questions, replies, cap: float = FALSE_REFUSAL_CAP) -> float:
+    """The highest threshold keeping false refusals within `cap` on these questions."""
     answerable = [q.answerable for q in questions]
     best = 0.0
     for t in THRESHOLDS:
         refused = _low(replies, t)
         rate = np.mean([x for x, a in zip(refused, answerable, strict=True) if a])
-        if rate <= FALSE_REFUSAL_CAP:
+        if rate <= cap:
             best = float(t)
     return best
 
 
-def squad_cross_validated(questions, replies: list[dict]) -> dict:
+def squad_cross_validated(questions, replies: list[dict], cap: float = FALSE_REFUSAL_CAP
+                          ) -> dict:
     """citechat's SQuAD figures with each fold's threshold chosen on the other folds, the
     figures at the default threshold, and the refusal curve over all questions."""
     from rag.refusal import DEFAULT_THRESHOLD
@@ -83,7 +84,7 @@ def squad_cross_validated(questions, replies: list[dict]) -> dict:
     chosen = []
     for fold in folds:
         train = [i for i, q in enumerate(questions) if q.article not in fold]
-        t = _fold_threshold([questions[i] for i in train], [replies[i] for i in train])
+        t = _fold_threshold([questions[i] for i in train], [replies[i] for i in train], cap)
         chosen.append(t)
         for i, q in enumerate(questions):
             if q.article in fold:
@@ -91,7 +92,9 @@ def squad_cross_validated(questions, replies: list[dict]) -> dict:
     curve = [{"threshold": float(t), **{k: v["share"] for k, v in
               squad(questions, replies, _low(replies, t)).items() if isinstance(v, dict)}}
              for t in THRESHOLDS]
-    return {"cross_validated": squad(questions, replies, refused), "fold_thresholds": chosen,
+    return {"cross_validated": squad(questions, replies, refused), "cap": cap,
+            "fold_thresholds": chosen,
+            "signals_only": squad(questions, replies),
             "default": {"threshold": DEFAULT_THRESHOLD,
                         **squad(questions, replies, _low(replies, DEFAULT_THRESHOLD))},
             "curve": curve}

@@ -13,7 +13,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from benchmarks import answers_report, api, claims_report, documents, summaries
+from benchmarks import answers_report, api, app_load, claims_report, documents, summaries
 from benchmarks.common import DOCS, save_plot
 
 TEMPLATE = Path(__file__).with_name("template.md")
@@ -612,7 +612,7 @@ def write(r: dict[str, Any]) -> None:
                 "quality": _quality, "scaling": _scaling, "claims": claims_report.render,
                 "summaries": summaries.section, "api": api.section,
                 "documents": documents.section,
-                "answers_quality": answers_report.section}
+                "answers_quality": answers_report.section, "app_load": app_load.section}
     page = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         {name: render(r) for name, render in sections.items()})
     (DOCS / "benchmarks.md").write_text(page, encoding="utf-8")

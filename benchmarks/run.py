@@ -25,6 +25,7 @@ from benchmarks import (
     answers,
     answers_quality,
     api,
+    app_load,
     claims_eval,
     claims_guard,
     documents,
@@ -69,7 +70,8 @@ STEPS = {"embedding": embedding.run, "retrieval": retrieval, "ingest": ingest.ru
          "summaries": summaries.run, "api": api.run,
          "documents": documents.run,
          "retrieval_context": retrieval_context.run,
-         "answers_quality": answers_quality.run}  # part -> run(quick)
+         "answers_quality": answers_quality.run,
+         "app_load": app_load.run}  # part -> run(quick)
 
 
 def main() -> int:

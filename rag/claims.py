@@ -27,6 +27,7 @@ from rag.claim_text import claim_sentences
 from rag.embedding import Embedder
 from rag.engines.base import REFUSAL
 from rag.lexical import fold, mentions, tokenize
+from rag.names import asserted as names
 from rag.sentences import sentence_spans
 from rag.types import Citation, Claim, Verdict
 
@@ -38,17 +39,9 @@ LEXICAL_WEIGHT = 0.5
 MISSING_PENALTY = 0.5  # per name, number or negation the spans lack
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-# runs of capitalised words ("Wendy Sherman", "United States"), not opening a sentence
-_NAME = re.compile(r"(?<!^)(?<![.!?:]\s)\b[A-Z][\w’'-]*[a-z][\w’'-]*"
-                   r"(?:\s+[A-Z][\w’'-]*[a-z][\w’'-]*)*")
 _NEGATION_IN_CONTEXT = re.compile(
     r"\b[\w’']+\s+(?:not|never)\b|\b(?:no|never|none|nor|cannot|without)\s+[\w’']+|"
     r"\b\w+n[’']t\b", re.IGNORECASE)
-# the capitalised words opening a sentence, and the common words that open one
-_OPENING_RUN = re.compile(r"^[\W_]*((?:[A-Z][\w’'-]*\s+)*[A-Z][\w’'-]*)")
-_OPENERS = frozenset("the a an in on at for from by with after before during since as this "
-                     "that these those his her its their our when while it he she they we i "
-                     "there but and or so if although though however many some most".split())
 _CONTRACTION = re.compile(r"\b(?:(ca)n['’]t|(wo)n['’]t|(sha)n['’]t|(\w+)n['’]t|(can)not)\b",
                           re.IGNORECASE)
 _META = re.compile(r"^(?:the documents? (?:do(?:n[’']t| not)|does(?:n[’']t| not)) say|"
@@ -64,22 +57,6 @@ def _uncontracted(text: str) -> str:
         stem = next(g for g in m.groups() if g)
         return {"ca": "can", "wo": "will", "sha": "shall"}.get(stem.lower(), stem) + " not"
     return _CONTRACTION.sub(expand, text)
-
-
-def names(sentence: str) -> list[str]:
-    """The names a sentence asserts: runs of capitalised words inside it, and the run
-    opening it once its common opening words are dropped, when two words or more remain
-    ("Wendy Sherman said…", not "Yesterday…")."""
-    found = _NAME.findall(sentence)
-    opening = _OPENING_RUN.match(sentence)
-    if opening:
-        words = opening.group(1).split()
-        while words and words[0].lower() in _OPENERS:
-            words.pop(0)
-        if len(words) >= 2:
-            found.insert(0, " ".join(words))
-    found = list(dict.fromkeys(re.sub(r"[’']s\b", "", name) for name in found))
-    return [n for n in found if not any(n != other and n in other for other in found)]
 
 
 def critical_missing(sentence: str, evidence: str) -> list[str]:

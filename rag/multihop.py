@@ -26,57 +26,14 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 from rag.lexical import fold, mentions
+from rag.names import names
 
 Ranked = Sequence[tuple[int, float]]  # (row in the chunk table, score), best first
 
 MAX_BRIDGES = 8  # names from the best passage added to the second query
 
-# A run of capitalised words or numbers, allowing the small words inside names
-# ("Bank of England", "Ludwig van Beethoven"), or a quoted title. "and" is left out: "A
-# and B" is more often two names than one.
-_NAME = re.compile(
-    r"[\"“]([^\"”]{2,60})[\"”]"
-    r"|((?:[A-Z][\w'’.&-]*|\d[\d,.]*[A-Za-z]*)"
-    r"(?:\s+(?:(?:of|the|de|du|da|del|der|von|van|la|le|y|for|on)\s+)*"
-    r"(?:[A-Z][\w'’.&-]*|\d[\d,.]*))*)")
-_SENTENCE_END = re.compile(r"(?<=[a-z\d]{2})\.\s+")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)[\"“(]?$")
-# capitalised only because they open a sentence or a question
-_NOT_NAMES = frozenset(
-    "a an the this that these those it its he she they his her their we our you i in on at "
-    "of for to from by with as and or but if when where while after before since during "
-    "who whom whose what which why how is are was were do does did has have had can could "
-    "would should will there here then also however both each all some many most one "
-    "between besides among name list give".split())
 _COMPARED = re.compile(r"\s*(?:,\s*)?(?:or|and|vs\.?|versus)\s+(?:(?:the|a|an)\s+)?",
                        re.IGNORECASE)
-
-
-def _cleaned(name: str) -> str:
-    words = name.strip(" .,'’").split()
-    while words and words[0].lower() in _NOT_NAMES:
-        words = words[1:]
-    return " ".join(words)
-
-
-def names(text: str) -> list[str]:
-    """Names in `text`, in order of first appearance, without a leading "The". A single
-    word opening a sentence counts only where it is capitalised mid-sentence too."""
-    found = []
-    for match in _NAME.finditer(text):
-        offset = match.start()
-        for part in _SENTENCE_END.split(match.group(1) or match.group(2)):
-            name = _cleaned(part)
-            opens = _SENTENCE_START.search(text[:offset]) is not None
-            offset += len(part) + 1
-            if len(name) < 3 or (" " not in name and opens and not _mid_sentence(text, name)):
-                continue
-            found.append(name)
-    return list(dict.fromkeys(found))
-
-
-def _mid_sentence(text: str, word: str) -> bool:
-    return re.search(rf"[\w,]\s+{re.escape(word)}\b", text) is not None
 
 
 def bridge_names(question: str, evidence: str) -> list[str]:

@@ -12,6 +12,8 @@ import re
 from itertools import pairwise
 from typing import Literal
 
+from rag.names import LOWER, UPPER, entities
+
 AnswerType = Literal["name", "date", "number"]
 
 # "in each of the two articles", "across all documents": which documents, not what
@@ -35,7 +37,7 @@ _ASKS_FOR_NAME = re.compile(
     r"ministers|politicians|diplomats|authors|officers))\b")
 _ASKS_FOR_DATE = re.compile(r"\s*(when|what year|in what year|what date)\b")
 _ASKS_FOR_NUMBER = re.compile(r"\s*(how many|how much|what percentage|how long|how old)\b")
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b(?![’']s)")
+_NAME = re.compile(rf"(?<![.!?]\s)(?<!^)\b{UPPER}{LOWER}+(?:\s+{UPPER}{LOWER}+)+\b(?![’']s)")
 # "the leaders of Donetsk": people named by their group
 _GROUP_OF_NAMED = re.compile(
     r"\b(?:leaders?|officials?|governments?|ministers?|members?|representatives?|delegations?|"
@@ -115,8 +117,6 @@ def is_list_question(question: str) -> bool:
 def compared_things(question: str) -> list[str]:
     """The names a question compares or joins ("Which band formed first, The Exies or
     Circus Diablo?" -> ["The Exies", "Circus Diablo"]); [] when it joins fewer than two."""
-    from rag.refusal import entities  # the same notion of a name as the refusal rule
-
     names = [n for n in entities(question) if n in question]
     joined: list[str] = []
     for a, b in pairwise(names):

@@ -24,37 +24,14 @@ from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
 from rag.lexical import fold, mentions, tokenize
+from rag.names import LOWER, UPPER, entities
 
 DEFAULT_THRESHOLD = 0.25  # see docs/answers.md: the curve, and the cross-validated choice
 
 _NEGATION = re.compile(r"\b(?:not|never|cannot)\b|n[’']t\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?!\d*s\b)")  # "1990s" is a decade, not a number
 # "Irish", "Pakistani", "Canadian": a people or language, named otherwise in the text
-_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ish|ian|ese|i|an|ch)$")
-_QUESTION_WORDS = frozenset(
-    "who whom whose what which when where why how is are was were do does did can could "
-    "should would will in on at of for according besides between the a an and or but to "
-    "from by with summarize summarise describe explain list name give tell i if".split())
-_CLAUSE_START = re.compile(r"(?:^|[:;—–]|\s-)\s*$")  # what precedes a clause's first word
-_ENTITY = re.compile(r"(?:[A-Z][\w’'.-]*|\d[\d,.]*\w*)(?:\s+(?:[A-Z][\w’'.-]*|\d[\d,.]*\w*))*")
-
-
-def entities(question: str) -> list[str]:
-    """Capitalised word runs and numbers in the question, minus question words and a lone
-    capitalised word that only opens the question or a clause ("Quick question: who…",
-    "Stopped: who…"): capitals there are the sentence's, not a name's."""
-    found = []
-    for match in _ENTITY.finditer(question):
-        words = [re.sub(r"[’']s$", "", w.strip(".,’'")) for w in match.group(0).split()]
-        words = [w for w in words if w and w.lower() not in _QUESTION_WORDS
-                 and not re.fullmatch(r"\d+s", w)]
-        if len(words) == 1 and words[0].isalpha() and _CLAUSE_START.search(
-                question[:match.start()]):
-            continue
-        if words:
-            found.append(" ".join(words))
-    return found
-
+_DEMONYM = re.compile(rf"^{UPPER}{LOWER}+(?:ish|ian|ese|i|an|ch)$")
 
 def question_numbers(question: str) -> list[str]:
     return _NUMBER.findall(question)

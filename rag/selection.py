@@ -7,8 +7,10 @@ question (rag/questions.py):
 - about several documents: the best extract of each document that scores near the best;
 - comparing named things ("X or Y", "both X and Y"): the best extract naming each;
 - asking for a list ("What punishments…"): the best few sentences scoring near the best;
-- otherwise the best extract, and when another document's sentence names something the
-  extract introduces and scores near it, that second hop too.
+- otherwise the best extract; when another document's sentence names something the
+  extract introduces and scores near it, that second hop; and the best one or two
+  sentences elsewhere that score ≥ 0.8 × the best (runner-ups: the blend ranks the
+  answer second or third often, docs/answers.md).
 The refusal rule (rag/refusal.py) reads the candidates and the best extract first.
 
 Both engines use it: the extractive engine quotes the extracts; the generative engine gets
@@ -20,11 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from rag.answerability import Answerability, features
 from rag.embedding import Embedder
-from rag.extracts import Sentence, candidate_sentences, extract_span, neighbours
+from rag.extracts import Sentence, candidate_sentences
 from rag.lexical import fold, mentions
 from rag.questions import (
     answer_type,
@@ -33,6 +33,7 @@ from rag.questions import (
     is_cross_document,
     is_list_question,
 )
+from rag.ranked import Extract, Growth, Ranked
 from rag.refusal import (
     DEFAULT_THRESHOLD,
     Signals,
@@ -41,11 +42,9 @@ from rag.refusal import (
     read_signals,
     refusal_reason,
 )
-from rag.scoring import Scores, SentenceScorer
+from rag.scoring import SentenceScorer
 from rag.types import Passage
 
-EXTEND_RATIO = 0.7  # a neighbour scoring this close to the answering sentence joins it
-MAX_EXTRACT_CHARS = 500
 NEAR_RATIO = 0.6  # another document's (or thing's) best extract, this close to the best
 LIST_RATIO = 0.8
 HOP_RATIO = 0.6
@@ -54,21 +53,6 @@ MAX_EXTRACTS = 4
 # the question asks about that only a passage further down holds is not evidence
 SIGNAL_RANKS = 5
 TYPED_RATIO = 0.7  # for "who/when/how many", a sentence holding one this close is preferred
-
-
-@dataclass(frozen=True)
-class Extract:
-    """Contiguous sentences of one document, quoted together."""
-
-    sentences: tuple[Sentence, ...]
-
-    @property
-    def doc(self) -> str:
-        return self.sentences[0].doc
-
-    @property
-    def text(self) -> str:
-        return " ".join(s.text for s in self.sentences)
 
 
 @dataclass(frozen=True)
@@ -82,8 +66,10 @@ class Selection:
 class Selector:
     def __init__(self, embedder: Embedder, known: Callable[[str], bool] | None = None,
                  threshold: float = DEFAULT_THRESHOLD,
-                 answerability: Answerability | None = None) -> None:
+                 answerability: Answerability | None = None,
+                 growth: Growth | None = None) -> None:
         self.scorer = SentenceScorer(embedder)
+        self.growth = growth or Growth()
         self.known = known
         self.threshold = threshold
         # None by default: the model over-refuses news questions (docs/answers.md)
@@ -110,7 +96,7 @@ class Selector:
         if not sentences:
             return Selection((), "no passages")
         scores = self.scorer.score(question, sentences, context)
-        ranked = _Ranked(sentences, scores)
+        ranked = Ranked(sentences, scores, self.growth)
         first = _answering(question, ranked)
         best = ranked.extract(first)
         texts = [s.text for s in sentences]
@@ -134,7 +120,8 @@ class Selector:
         sentences = candidate_sentences(passages)
         if not sentences:
             return []
-        ranked = _Ranked(sentences, self.scorer.score(question, sentences, context))
+        ranked = Ranked(sentences, self.scorer.score(question, sentences, context),
+                         self.growth)
         found: list[Extract] = []
         for i in ranked.order:
             if len(found) >= n:
@@ -144,45 +131,7 @@ class Selector:
         return found
 
 
-class _Ranked:
-    """Candidates with their scores, best first, and the extract around each."""
-
-    def __init__(self, sentences: Sequence[Sentence], scores: Scores) -> None:
-        self.sentences = sentences
-        self.score = scores.score
-        self.order = [int(i) for i in np.argsort(-scores.score, kind="stable")]
-
-    def extract(self, i: int, grow: bool = True, ratio: float = EXTEND_RATIO) -> Extract:
-        """The extract around sentence `i`; with `grow`, neighbours in its paragraph
-        scoring at least `ratio` × as well join it."""
-        floor = ratio * self.score[i]
-
-        def wanted(j: int) -> bool:
-            return grow and self.score[j] >= floor and self._chars(i, j) <= MAX_EXTRACT_CHARS
-
-        first, last = extract_span(self.sentences, i, wanted)
-        return Extract(tuple(self.sentences[first:last + 1]))
-
-    def _chars(self, i: int, j: int) -> int:
-        a, b = sorted((i, j))
-        return self.sentences[b].end - self.sentences[a].start
-
-    def window_text(self, i: int) -> str:
-        """The sentence with its neighbours: what the refusal signals check."""
-        around = [j for j in (neighbours(self.sentences, i, -1), i,
-                              neighbours(self.sentences, i, 1)) if j is not None]
-        return " ".join(self.sentences[j].text for j in around)
-
-    def best_where(self, keep: Callable[[Sentence], bool], floor: float) -> int | None:
-        for i in self.order:
-            if self.score[i] < floor:
-                return None
-            if keep(self.sentences[i]):
-                return i
-        return None
-
-
-def _answering(question: str, ranked: _Ranked) -> int:
+def _answering(question: str, ranked: Ranked) -> int:
     """The best sentence; a sentence holding the question's numbers ("freed in 1992")
     when the best lacks them and it scores near; for a "who/when/how many" question, the
     best one holding a name/date/number when it scores near the best and the best holds
@@ -201,7 +150,7 @@ def _answering(question: str, ranked: _Ranked) -> int:
     return first if typed is None else typed
 
 
-def _by_kind(question: str, asked: str, ranked: _Ranked, best: Extract) -> list[Extract]:
+def _by_kind(question: str, asked: str, ranked: Ranked, best: Extract) -> list[Extract]:
     top = float(ranked.score[ranked.order[0]])
     things = compared_things(question)
     if len(things) >= 2:
@@ -216,10 +165,29 @@ def _by_kind(question: str, asked: str, ranked: _Ranked, best: Extract) -> list[
         items = [ranked.extract(i, grow=False) for i in ranked.order
                  if ranked.score[i] >= LIST_RATIO * top]
         return _distinct([ranked.extract(ranked.order[0], ratio=0.0), *items])
-    return _distinct([best, *_second_hop(question, ranked, best, top)])
+    return _distinct([best, *_second_hop(question, ranked, best, top), *_runner_up(ranked, best)])
 
 
-def _second_hop(question: str, ranked: _Ranked, best: Extract, top: float) -> list[Extract]:
+def _runner_up(ranked: Ranked, best: Extract) -> list[Extract]:
+    """The best sentence outside the best extract and not next to it, when it scores
+    `growth.runner_up` × as well as the best: the answer, when the blend ranked it
+    second."""
+    ratio = ranked.growth.runner_up
+    if ratio is None:
+        return []
+    quoted = {(s.doc, s.start) for s in best.sentences}
+    found: list[Extract] = []
+    floor = ratio * float(ranked.score[ranked.order[0]])
+    while len(found) < ranked.growth.runner_ups:
+        i = ranked.best_where(lambda s: (s.doc, s.start) not in quoted, floor)
+        if i is None:
+            break
+        found.append(ranked.extract(i, grow=False))
+        quoted.add((ranked.sentences[i].doc, ranked.sentences[i].start))
+    return found
+
+
+def _second_hop(question: str, ranked: Ranked, best: Extract, top: float) -> list[Extract]:
     """The best sentence of another document whose title is a name the best extract
     introduces (the bridge of a two-hop question: "the film shot in Leland" names
     "Maximum Overdrive", whose own article says who directed it), when it scores near

@@ -1,8 +1,9 @@
 """The real app for browser tests: `streamlit run app.py` on a free loopback port over a
 data directory of the test's own, and Debian's Chromium to drive it through Playwright.
 
-Shared by tests/test_browser.py, tests/test_concurrency.py and benchmarks/answers.py, so
-it needs nothing from pytest; the other local servers of the tests take its `free_port`.
+Shared by the browser tests, benchmarks/answers.py and benchmarks/app_load.py, so it
+needs nothing from pytest (`saved_chats` reads what the app saved); the other local
+servers of the tests take its `free_port`.
 Never downloads a browser: `launch_chromium` uses /usr/bin/chromium (`make test`
 installs it when it is missing).
 """
@@ -26,6 +27,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
                  "--no-first-run"]
 HEALTH_WAIT_S = 60
 STOP_WAIT_S = 10
+SAVED_WAIT_S = 120
 
 
 def free_port() -> int:
@@ -109,3 +111,18 @@ def launch_chromium(playwright):
     returns the Browser, with the async one an awaitable of it."""
     assert CHROMIUM.exists(), "Debian's chromium is missing: apt-get install chromium"
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def saved_chats(data: Path, wait_s: float = SAVED_WAIT_S) -> list[list[tuple[str, str, dict]]]:
+    """Every saved chat's messages (role, content, response), once no question is left
+    without its reply (or, after `wait_s`, as they are)."""
+    from rag.chats import FILENAME, ChatStore
+
+    chats = ChatStore(data / FILENAME)
+    deadline = time.monotonic() + wait_s
+    while True:
+        saved = [[(m.role, m.content, m.response or {}) for m in chats.load(c.id).messages]
+                 for c in chats.chats()]
+        if all(c and c[-1][0] == "assistant" for c in saved) or time.monotonic() > deadline:
+            return saved
+        time.sleep(0.5)

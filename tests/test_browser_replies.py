@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -26,13 +25,12 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from rag.chats import FILENAME, ChatStore
 
-from app_server import launch_chromium, running_app
+from app_server import launch_chromium, running_app, saved_chats
 from fake_openai_server import FakeOpenAIServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WAIT_MS = 60_000
-SAVED_WAIT_S = 120
 WORDS = " ".join(f"word{i}" for i in range(40))
 FULL = f"Wendy Sherman represented the United States at the talks [1]. {WORDS} end."
 TROUBLE = '[data-testid="stException"]'
@@ -53,19 +51,6 @@ def app(tmp_path_factory: pytest.TempPathFactory, seeded_dir: Path) -> Iterator[
         env = {"CITECHAT_ENGINE": "openai", "CITECHAT_OPENAI_BASE_URL": model.base_url}
         with running_app(data, root / "streamlit.log", env) as url:
             yield App(url, data)
-
-
-def saved_chats(data: Path) -> list[list[tuple[str, str, dict]]]:
-    """Every saved chat's messages, once no question is left without its reply (or, after
-    SAVED_WAIT_S, as they are)."""
-    chats = ChatStore(data / FILENAME)
-    deadline = time.monotonic() + SAVED_WAIT_S
-    while True:
-        saved = [[(m.role, m.content, m.response or {}) for m in chats.load(c.id).messages]
-                 for c in chats.chats()]
-        if all(c and c[-1][0] == "assistant" for c in saved) or time.monotonic() > deadline:
-            return saved
-        time.sleep(0.5)
 
 
 def ask(page: Page, question: str) -> None:

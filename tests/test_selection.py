@@ -3,9 +3,12 @@ compared, list items, or a refusal."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from rag.selection import Selector
+from rag.ranked import Growth, Ranked
+from rag.scoring import Scores
+from rag.selection import Selector, _runner_up
 from rag.types import Passage
 
 DOCS = {
@@ -56,3 +59,48 @@ def test_every_extract_slices_its_document(selector) -> None:
         for extract in selector.select(question, passages()).extracts:
             for s in extract.sentences:
                 assert DOCS[s.doc][s.start:s.end] == s.text
+
+
+# -- growing the answering sentence (pure: given scores) -------------------------------
+
+PROSE = ("Ada Lovelace was born in London. She wrote the first program in 1843. "
+         "Her father was Lord Byron.\n\nBabbage designed the engine.")
+
+
+def ranked(scores: list[float], growth: Growth):
+    from rag.extracts import candidate_sentences
+
+    sentences = candidate_sentences([Passage("ada.txt", 0, len(PROSE), 1.0, PROSE)])
+    return Ranked(sentences, Scores(np.array(scores), (), frozenset()), growth)
+
+
+@pytest.mark.parametrize(("scores", "growth", "quoted"), [
+    ([1.0, 0.55, 0.1, 0.1], Growth(), [0]),
+    ([1.0, 0.75, 0.1, 0.1], Growth(), [0, 1]),
+    # "She wrote…" answers; the sentence naming her joins it, however it scores
+    ([0.1, 1.0, 0.1, 0.1], Growth(), [0, 1]),
+    # a neighbour scoring nearly as well joins whatever it opens with
+    ([1.0, 0.2, 0.2, 0.1], Growth(neighbour=0.15), [0, 1, 2]),
+    # never across the paragraph break
+    ([0.1, 0.1, 1.0, 0.9], Growth(neighbour=0.5), [1, 2]),
+])
+def test_growth(scores: list[float], growth: Growth, quoted: list[int]) -> None:
+    found = ranked(scores, growth)
+    first = int(np.argmax(scores))
+    extract = found.extract(first)
+    assert [found.sentences.index(s) for s in extract.sentences] == quoted
+
+
+@pytest.mark.parametrize(("scores", "runner_up", "count", "second"), [
+    ([1.0, 0.1, 0.1, 0.9], 0.85, 1, [3]),  # another paragraph's sentence scoring near joins
+    ([1.0, 0.1, 0.1, 0.8], 0.85, 1, []),  # too far below the best
+    ([1.0, 0.1, 0.1, 0.9], None, 1, []),  # off
+    ([1.0, 0.1, 0.86, 0.9], 0.85, 1, [3]),  # the best of them
+    # the best two, best first; "Her father…" with the sentence naming her
+    ([1.0, 0.1, 0.86, 0.9], 0.85, 2, [3, 1, 2]),
+])
+def test_runner_up(scores: list[float], runner_up: float | None, count: int,
+                   second: list[int]) -> None:
+    found = ranked(scores, Growth(runner_up=runner_up, runner_ups=count))
+    extra = _runner_up(found, found.extract(0))
+    assert [found.sentences.index(s) for e in extra for s in e.sentences] == second
