@@ -81,10 +81,10 @@ def test_who_question_favours_passages_naming_people(seeded) -> None:
 
 def test_question_about_each_document_scores_bm25_once(seeded, monkeypatch) -> None:
     """Ranked jointly and once per document, the question is BM25-scored only once."""
-    model = seeded.store.table().lexical._model
-    scored: list[list[str]] = []
-    score = model.get_scores
-    monkeypatch.setattr(model, "get_scores", lambda terms: scored.append(terms) or score(terms))
+    index = seeded.store.table().lexical
+    scored: list[str] = []
+    score = index.scores
+    monkeypatch.setattr(index, "scores", lambda query: scored.append(query) or score(query))
     passages = seeded.retrieve("Which Russian officials appear in each of the two articles?")
     assert {p.doc for p in passages} == {GENEVA, RUSI} and len(scored) == 1
 
