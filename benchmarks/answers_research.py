@@ -120,29 +120,42 @@ def _plausible() -> dict[str, tuple[tuple[int, int], ...]]:
     return found
 
 
-def build() -> tuple[list[Case], dict[str, np.ndarray]]:
+def _retrieved(name: str, folder: Path, questions: list) -> tuple[list, dict[str, np.ndarray]]:
+    """Each question's retrieved passages over the ingested `folder`, and every vector the
+    engine's selection asks for on them (recorded, so later runs embed nothing)."""
     from rag.engines.extractive import ExtractiveEngine
 
-    path = CACHE / f"research-squad-{_digest()}.pkl"
-    if path.exists():
-        return load(path)
-    questions = write_squad(CACHE / "squad-files")
-    pipeline = ingested("squad", CACHE / "squad-files")
+    pipeline = ingested(name, folder)
     recording = _Recording(pipeline.embedder)
     pipeline.embedder = recording
     table = pipeline.store.table()
     engine = ExtractiveEngine(recording, known=lambda text: table.lexical.knows(text))
-    plausible = _plausible()
-    cases = []
+    retrieved = []
     for n, q in enumerate(questions):
         passages = tuple(pipeline.retrieve(q.text, budget_chars=pipeline.settings.context_chars))
         engine.select(q.text, passages)  # records every vector selection asks for
-        cases.append(Case(q, passages, plausible.get(q.id, ())))
+        retrieved.append(passages)
         if n % 500 == 0:
             print(f"{n}/{len(questions)}", file=sys.stderr)
-    found = (cases, recording.vectors)
+    return retrieved, recording.vectors
+
+
+def _cached(path: Path, make):
+    if path.exists():
+        return load(path)
+    found = make()
     path.write_bytes(pickle.dumps(found))
     return found
+
+
+def build() -> tuple[list[Case], dict[str, np.ndarray]]:
+    def make():
+        questions = write_squad(CACHE / "squad-files")
+        retrieved, vectors = _retrieved("squad", CACHE / "squad-files", questions)
+        plausible = _plausible()
+        return ([Case(q, passages, plausible.get(q.id, ()))
+                 for q, passages in zip(questions, retrieved, strict=True)], vectors)
+    return _cached(CACHE / f"research-squad-{_digest()}.pkl", make)
 
 
 @dataclass(frozen=True)
@@ -153,25 +166,12 @@ class HotpotCase:
 
 def build_hotpot() -> tuple[list[HotpotCase], dict[str, np.ndarray]]:
     """The same for HotpotQA's 100 questions over their ~1,000 paragraph files."""
-    from rag.engines.extractive import ExtractiveEngine
-
-    path = CACHE / f"research-hotpot-{_digest()}.pkl"
-    if path.exists():
-        return load(path)
-    questions = write_hotpot(CACHE / "hotpot-files")
-    pipeline = ingested("hotpot", CACHE / "hotpot-files")
-    recording = _Recording(pipeline.embedder)
-    pipeline.embedder = recording
-    table = pipeline.store.table()
-    engine = ExtractiveEngine(recording, known=lambda text: table.lexical.knows(text))
-    cases = []
-    for q in questions:
-        passages = tuple(pipeline.retrieve(q.text, budget_chars=pipeline.settings.context_chars))
-        engine.select(q.text, passages)
-        cases.append(HotpotCase(q, passages))
-    found = (cases, recording.vectors)
-    path.write_bytes(pickle.dumps(found))
-    return found
+    def make():
+        questions = write_hotpot(CACHE / "hotpot-files")
+        retrieved, vectors = _retrieved("hotpot", CACHE / "hotpot-files", questions)
+        return ([HotpotCase(q, passages) for q, passages in zip(questions, retrieved,
+                                                               strict=True)], vectors)
+    return _cached(CACHE / f"research-hotpot-{_digest()}.pkl", make)
 
 
 class _Unpickler(pickle.Unpickler):

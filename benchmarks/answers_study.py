@@ -129,13 +129,7 @@ def refusal_compare(cases, vectors) -> dict:
     refusals, beside the fixed rule (engine_figures), on the same features."""
     from benchmarks import train_answerability as train
 
-    selector = selector_over(vectors, answerability=None)
-    rows = []
-    for case in cases:
-        found = selector.consider(case.question.text, case.passages)
-        if found.features is not None:
-            rows.append({"article": case.question.article, "answerable":
-                         case.question.answerable, "features": found.features})
+    rows = train.feature_rows(cases, vectors)
     out = {}
     for cap in (0.07, 0.08, 0.09, 0.10):
         figures = train.cross_validated(rows, cap)

@@ -98,9 +98,15 @@ def curve(rows: Sequence[dict]) -> list[dict]:
 
 def research_rows() -> list[dict]:
     """Every SQuAD question's features, as the engine computes them (no model)."""
-    from benchmarks.answers_research import build, selector_over
+    from benchmarks.answers_research import build
 
-    cases, vectors = build()
+    return feature_rows(*build())
+
+
+def feature_rows(cases, vectors) -> list[dict]:
+    """The features of each cached case selection computes them for (no model)."""
+    from benchmarks.answers_research import selector_over
+
     selector = selector_over(vectors, answerability=None)
     rows = []
     for case in cases:
