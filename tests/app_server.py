@@ -99,11 +99,12 @@ def app_page(url: str, wait_ms: int, height: int = 1000):
             browser.close()
 
 
-def wait_until_idle(page, wait_ms: int) -> None:
+def wait_until_idle(page, wait_ms: int):
     """Until the page's script run has ended, so that everything it draws (a saved reply's
-    citations come one element at a time) is on the page."""
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
-        timeout=wait_ms)
+    citations come one element at a time) is on the page. With the async Playwright API,
+    await what it returns."""
+    return page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]') \
+        .wait_for(timeout=wait_ms)
 
 
 def launch_chromium(playwright):

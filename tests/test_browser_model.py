@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from rag.app.model_settings import KEY_FILE
 from rag.chats import FILENAME, ChatStore, export_markdown
 
-from app_server import free_port, launch_chromium, running_app
+from app_server import free_port, launch_chromium, running_app, wait_until_idle
 from fake_openai_server import FakeOpenAIServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,8 +27,7 @@ REPLY = "Wendy Sherman represented the United States at the Geneva talks [1]."
 
 
 def settled(page: Page) -> None:
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
-        timeout=WAIT_MS)
+    wait_until_idle(page, WAIT_MS)
 
 
 def enter(page: Page, key: str, text: str) -> None:

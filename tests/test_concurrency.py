@@ -26,7 +26,7 @@ from rag.config import load_settings
 from rag.pipeline import Pipeline
 from rag.types import Response
 
-from app_server import launch_chromium, running_app
+from app_server import launch_chromium, running_app, wait_until_idle
 from conftest import ROOT, SEEDS
 
 QUESTIONS = ["Who represented the United States at the Geneva talks?",
@@ -143,8 +143,7 @@ async def appears(session: Session, wanted: Locator) -> None:
 async def settled(session: Session) -> None:
     """Waits until the page's script run has finished and no stale element is left."""
     page = session.page
-    await page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
-        timeout=WAIT_MS)
+    await wait_until_idle(page, WAIT_MS)
     await expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=WAIT_MS)
     await check_clean(session)
 
