@@ -16,6 +16,7 @@ transliterate other scripts.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import unicodedata
@@ -25,6 +26,10 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+
+# bm25s sets its own logger to DEBUG when imported, so once any handler is configured (the
+# MCP SDK configures one) every index build prints a debug line; its warnings still show.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Bumped whenever the terms change, so that an index saved with other terms is rebuilt.
 TERMS_VERSION = "accent-folded-1"

@@ -3,6 +3,8 @@ terms' version."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -83,3 +85,9 @@ def test_rows_of_removed_documents_score_nothing() -> None:
     places = np.array([0, -1, 1])  # the second row's document is gone
     scores = SegmentedIndex([(LexicalIndex.build(texts), places)], 2).scores("otter")
     assert scores[0] > 0 and scores[1] == 0 and len(scores) == 2
+
+
+def test_building_an_index_logs_no_debug_lines(caplog) -> None:
+    with caplog.at_level(logging.DEBUG):
+        LexicalIndex.build(["the heron nests in the marsh", "a glacier"])
+    assert not [r for r in caplog.records if r.name.startswith("bm25s")]
