@@ -301,7 +301,7 @@ def test_stored_sentence_vectors_are_what_embedding_them_gives(seeded_dir, tmp_p
         assert vector.dtype == np.float32
         assert float(vector @ embedder.embed([text])[0]) > 0.999
     # a span ending inside the second sentence holds the first only
-    (s0, e0), (s1, e1) = spans[:2]
+    (s0, e0), (_, e1) = spans[:2]
     assert list(table.sentence_vectors(GENEVA, chunk.start + s0, chunk.start + e1 - 1)) \
         == [chunk.text[s0:e0]]
     assert table.sentence_vectors(RUSI, chunk.start, chunk.end).keys().isdisjoint(held)
@@ -318,7 +318,7 @@ def test_check_embeds_only_what_the_store_lacks_and_finds_the_same(seeded_dir, t
     sentence = chunk.text[s:e]
     citation = Citation(1, GENEVA, chunk.start + s, chunk.start + e, sentence)
     words = sentence.split()
-    claim = " ".join(words[:2] + ["reportedly"] + words[2:])  # no longer a run of the span
+    claim = " ".join([*words[:2], "reportedly", *words[2:]])  # no longer a run of the span
     recording = Recording(embedder)
     reused = check(f"{claim} [1]", [citation], recording, pipeline.stored)
     assert recording.batches == [[claim]]
