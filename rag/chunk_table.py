@@ -86,7 +86,9 @@ class ChunkTable:
     def sentence_vectors(self, doc: str, start: int, end: int) -> dict[str, np.ndarray]:
         """Sentence text -> its stored vector (float32 from float16), for the sentences
         of the document's chunks lying wholly inside `start:end`: what embedding them
-        again would give. A chunk whose split no longer matches its vectors gives none."""
+        again would give. The i-th vector is the chunk's i-th sentence, as for
+        `best_sentences`; a chunk split into another number of sentences than it has
+        vectors (split by other rules since) gives none."""
         found: dict[str, np.ndarray] = {}
         for row in self.rows_of_doc.get(doc, ()):
             chunk_start, text = int(self.starts[row]), self.texts[row]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rag import citations, claims, intents
 from rag.config import Settings
@@ -26,6 +26,9 @@ from rag.retrieval import retrieve
 from rag.store import DocInfo, Store, open_store
 from rag.summaries import Length, SummaryRequest
 from rag.types import Citation, Passage, Response, Turn, pages_of
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Span = TypeVar("Span", Passage, Citation)
 
@@ -177,7 +180,7 @@ class Pipeline(Writer):
             claims=tuple(found),
         )
 
-    def stored(self, citation: Citation) -> dict:
+    def stored(self, citation: Citation) -> dict[str, np.ndarray]:
         """The vectors the store holds of the cited sentences (claims.Stored), by text."""
         if self.store.embedder_id != self.embedder.model_id:
             return {}
