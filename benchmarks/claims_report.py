@@ -95,7 +95,15 @@ def render(r: dict) -> str:
         + (f"; CPU time p50 {timing['all']['cpu_p50_ms']:.1f} ms, load average "
            f"{timing['all']['load_average']} on {os.cpu_count()} cores"
            if "cpu_p50_ms" in timing["all"] else "")
-        + f"; goal ≤ {MS_GOAL:.0f} ms: {_met(ms <= MS_GOAL)}.", "",
+        + f"; goal ≤ {MS_GOAL:.0f} ms: {_met(ms <= MS_GOAL)}."
+        + (f" The cited sentences' vectors come from the store (embedded at ingest); "
+           "embedding them again instead takes "
+           f"{timing['all, embedding everything']['p50_ms']:.1f} ms p50 (CPU "
+           f"{timing['all, embedding everything']['cpu_p50_ms']:.1f} ms) and changes "
+           f"{timing['reuse']['verdicts_changed']} of "
+           f"{timing['reuse']['n']} verdicts (support at most "
+           f"{timing['reuse']['largest_support_change']:.3f} apart)."
+           if "reuse" in timing else ""), "",
         "![claims](bench-claims.png)", ""]
     guard = r.get("claims_guard")
     if isinstance(guard, dict) and "error" not in guard:

@@ -13,12 +13,14 @@ import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from rag.lexical import LexicalIndex, SegmentedIndex
 from rag.segments import Key, Segment, live_masks, vectors_in
+from rag.sentences import sentence_spans
 from rag.types import Chunk, Span
 
 
@@ -72,6 +74,34 @@ class ChunkTable:
     def chunk(self, row: int) -> Chunk:
         return Chunk(self.ids[row], str(self.docs[row]), int(self.starts[row]),
                      int(self.ends[row]), self.texts[row])
+
+    @cached_property
+    def rows_of_doc(self) -> dict[str, range]:
+        """Document name -> its rows (together, in start order)."""
+        bounds: dict[str, list[int]] = {}
+        for row, doc in enumerate(self.docs.tolist()):
+            bounds.setdefault(doc, [row, row])[1] = row + 1
+        return {doc: range(first, end) for doc, (first, end) in bounds.items()}
+
+    def sentence_vectors(self, doc: str, start: int, end: int) -> dict[str, np.ndarray]:
+        """Sentence text -> its stored vector (float32 from float16), for the sentences
+        of the document's chunks lying wholly inside `start:end`: what embedding them
+        again would give. The i-th vector is the chunk's i-th sentence, as for
+        `best_sentences`; a chunk split into another number of sentences than it has
+        vectors (split by other rules since) gives none."""
+        found: dict[str, np.ndarray] = {}
+        for row in self.rows_of_doc.get(doc, ()):
+            chunk_start, text = int(self.starts[row]), self.texts[row]
+            if chunk_start >= end or int(self.ends[row]) <= start or row >= len(self.places[0]):
+                continue
+            spans = sentence_spans(text)
+            vectors = self.segments[int(self.places[0][row])].sentences(int(self.places[1][row]))
+            if len(vectors) != len(spans):
+                continue
+            for (s, e), vector in zip(spans, vectors, strict=True):
+                if start <= chunk_start + s and chunk_start + e <= end:
+                    found[text[s:e]] = np.asarray(vector, dtype=np.float32)
+        return found
 
     def versions(self) -> set[Key]:
         """Every (document, content hash) a segment holds, live or not."""

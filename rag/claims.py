@@ -11,6 +11,9 @@ contain, (b) the embedding similarity of claim and spans, and (c) a heavy penalt
 name, number or negation it asserts that the spans lack (the usual signature of a swapped
 citation or an invented detail). A factual sentence with no marker is "uncited".
 
+The vectors of cited sentences the store already holds (each chunk's sentences, embedded
+at ingest) are reused when the caller passes `stored`; only the rest is embedded.
+
 It cannot tell a faithful paraphrase in quite different words from an unsupported claim
 in the same words; such paraphrases come out "weak", not "supported".
 """
@@ -18,7 +21,7 @@ in the same words; such paraphrases come out "weak", not "supported".
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +34,7 @@ from rag.names import asserted as names
 from rag.sentences import sentence_spans
 from rag.types import Citation, Claim, Verdict
 
-__all__ = ["Claim", "Measured", "check", "claim_sentences", "critical_missing", "measure",
+__all__ = ["Claim", "Measured", "Stored", "check", "claim_sentences", "critical_missing", "measure",
            "support", "verdict"]
 
 SUPPORTED, WEAK = 0.6, 0.45  # verdict thresholds, calibrated in benchmarks/claims.py
@@ -47,6 +50,8 @@ _CONTRACTION = re.compile(r"\b(?:(ca)n['’]t|(wo)n['’]t|(sha)n['’]t|(\w+)n[
 _META = re.compile(r"^(?:the documents? (?:do(?:n[’']t| not)|does(?:n[’']t| not)) say|"
                    r"summari[sz]e|in summary|here (?:is|are)|sources?:)", re.IGNORECASE)
 _WORDS = re.compile(r"\w+")
+# a cited span -> the vectors the store holds of the sentences inside it, by their text
+Stored = Callable[[Citation], Mapping[str, np.ndarray]]
 
 # -- scoring -----------------------------------------------------------------------------
 
@@ -121,11 +126,14 @@ def _units(evidence: str) -> list[str]:
     return [evidence] + ([evidence[s:e] for s, e in spans] if len(spans) > 1 else [])
 
 
-def measure(pairs: Sequence[tuple[str, str]], embedder: Embedder | None) -> list[Measured]:
+def measure(pairs: Sequence[tuple[str, str]], embedder: Embedder | None,
+            known: Callable[[Sequence[int]], Mapping[str, np.ndarray]] | None = None
+            ) -> list[Measured]:
     """Each (claim, evidence) pair measured. Similarity is the claim's to the evidence or
     to its closest sentence, whichever is higher (a claim drawn from one sentence of a
     cited chunk); the embeddings of pairs not verbatim in one batch, each distinct text
-    once (similarity 0 without an embedder)."""
+    once (similarity 0 without an embedder). `known(indices)` gives vectors already at
+    hand for the texts of those pairs, by text: those are not embedded again."""
     verbatim = [is_verbatim(s, e) for s, e in pairs]
     wanted = [i for i, (_, e) in enumerate(pairs) if e and not verbatim[i]]
     similarity = [0.0] * len(pairs)
@@ -133,7 +141,9 @@ def measure(pairs: Sequence[tuple[str, str]], embedder: Embedder | None) -> list
         units = {pairs[i][1]: _units(pairs[i][1]) for i in wanted}
         texts = list(dict.fromkeys([pairs[i][0] for i in wanted]
                                    + [u for found in units.values() for u in found]))
-        vectors = dict(zip(texts, embedder.embed(texts), strict=True))
+        vectors = dict(known(wanted)) if known else {}
+        missing = [t for t in texts if t not in vectors]
+        vectors.update(zip(missing, embedder.embed(missing), strict=True) if missing else ())
         for i in wanted:
             claim, evidence = pairs[i]
             similarity[i] = max(float(vectors[claim] @ vectors[u]) for u in units[evidence])
@@ -143,10 +153,11 @@ def measure(pairs: Sequence[tuple[str, str]], embedder: Embedder | None) -> list
             for i, (s, e) in enumerate(pairs)]
 
 
-def check(answer: str, citations: Sequence[Citation], embedder: Embedder | None) -> list[Claim]:
+def check(answer: str, citations: Sequence[Citation], embedder: Embedder | None,
+          stored: Stored | None = None) -> list[Claim]:
     """One Claim per sentence of the answer (headings, meta sentences and refusals left
     out). An uncited sentence is tried against the citations of the next cited sentence
-    of its line."""
+    of its line. `stored` gives the vectors the store holds of cited sentences."""
     if answer.strip() == REFUSAL:
         return []
     by_number = {c.n: c for c in citations}
@@ -159,9 +170,14 @@ def check(answer: str, citations: Sequence[Citation], embedder: Embedder | None)
             items.append((sentence, known or following, not known))
     items.reverse()
     pairs = [(s, " ".join(by_number[n].text for n in ns)) for s, ns, _ in items]
+
+    def held(wanted: Sequence[int]) -> dict[str, np.ndarray]:
+        cited = dict.fromkeys(n for i in wanted for n in items[i][1])
+        return {text: vector for n in cited for text, vector in stored(by_number[n]).items()}
+
     claims = []
     for (sentence, numbers, borrowed), (_, evidence), measured in zip(
-            items, pairs, measure(pairs, embedder), strict=True):
+            items, pairs, measure(pairs, embedder, held if stored else None), strict=True):
         score = support(measured) if evidence else 0.0
         if borrowed and score < SUPPORTED:
             if is_factual(sentence):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rag import citations, claims, intents
 from rag.config import Settings
@@ -26,6 +26,9 @@ from rag.retrieval import retrieve
 from rag.store import DocInfo, Store, open_store
 from rag.summaries import Length, SummaryRequest
 from rag.types import Citation, Passage, Response, Turn, pages_of
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Span = TypeVar("Span", Passage, Citation)
 
@@ -159,7 +162,7 @@ class Pipeline(Writer):
         """Citations resolved to exact spans, each claim checked against them."""
         resolved = citations.resolve(draft.text, draft.sources)
         answer, cited = resolved.answer, self._located(resolved.citations)
-        found = [] if draft.refused else claims.check(answer, cited, self.embedder)
+        found = [] if draft.refused else claims.check(answer, cited, self.embedder, self.stored)
         if self.settings.drop_unsupported and any(c.verdict == "unsupported" for c in found):
             answer, cited, found = self._without_unsupported(found, cited)
         done = time.perf_counter()
@@ -177,6 +180,12 @@ class Pipeline(Writer):
             claims=tuple(found),
         )
 
+    def stored(self, citation: Citation) -> dict[str, np.ndarray]:
+        """The vectors the store holds of the cited sentences (claims.Stored), by text."""
+        if self.store.embedder_id != self.embedder.model_id:
+            return {}
+        return self.store.table().sentence_vectors(citation.doc, citation.start, citation.end)
+
     def _without_unsupported(self, found: list[claims.Claim], cited: list[Citation]):
         """The answer rebuilt from its supported sentences, citations renumbered."""
         kept = [c for c in found if c.verdict != "unsupported"]
@@ -184,4 +193,5 @@ class Pipeline(Writer):
         sources = [Passage(c.doc, c.start, c.end, 1.0, c.text) for c in cited]
         resolved = citations.resolve(text, sources)
         located = self._located(resolved.citations)
-        return resolved.answer, located, claims.check(resolved.answer, located, self.embedder)
+        return resolved.answer, located, claims.check(resolved.answer, located, self.embedder,
+                                                      self.stored)

@@ -264,3 +264,75 @@ def test_the_labelled_set_slices_its_documents_and_keeps_bbc_text_out(tmp_path) 
     rows = [*items, labelled.Item("squad", "a.txt", "x", 0, 5, "correct", "verbatim")]
     written = labelled.write_public(rows, {"bbc": source, "squad": public}, tmp_path / "l.jsonl")
     assert written == 1 and "Sherman" not in (tmp_path / "l.jsonl").read_text()
+
+
+# -- stored sentence vectors, reused -------------------------------------------------
+
+
+class Recording:
+    """An embedder passing texts on to another and keeping each batch it was asked for."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder, self.model_id, self.batches = embedder, embedder.model_id, []
+
+    def embed(self, texts):
+        self.batches.append(list(texts))
+        return self.embedder.embed(texts)
+
+    def embed_query(self, text):
+        return self.embed([text])[0]
+
+
+def _first_chunk(pipeline: Pipeline, doc: str):
+    table = pipeline.store.table()
+    return table.chunk(table.rows_of_doc[doc][0])
+
+
+def test_stored_sentence_vectors_are_what_embedding_them_gives(seeded_dir, tmp_path,
+                                                                 embedder) -> None:
+    pipeline = _seeded(seeded_dir, tmp_path, embedder)
+    chunk = _first_chunk(pipeline, GENEVA)
+    spans = sentence_spans(chunk.text)
+    assert len(spans) >= 2
+    table = pipeline.store.table()
+    held = table.sentence_vectors(GENEVA, chunk.start, chunk.end)
+    assert list(held) == [chunk.text[s:e] for s, e in spans]
+    for text, vector in held.items():
+        assert vector.dtype == np.float32
+        assert float(vector @ embedder.embed([text])[0]) > 0.999
+    # a span ending inside the second sentence holds the first only
+    (s0, e0), (_, e1) = spans[:2]
+    assert list(table.sentence_vectors(GENEVA, chunk.start + s0, chunk.start + e1 - 1)) \
+        == [chunk.text[s0:e0]]
+    assert table.sentence_vectors(RUSI, chunk.start, chunk.end).keys().isdisjoint(held)
+    assert table.sentence_vectors("no such document.txt", 0, 10**6) == {}
+
+
+def test_check_embeds_only_what_the_store_lacks_and_finds_the_same(seeded_dir, tmp_path,
+                                                                     embedder) -> None:
+    """A reworded claim citing one stored sentence: only the claim is embedded, and the
+    verdict and support are those of embedding everything."""
+    pipeline = _seeded(seeded_dir, tmp_path, embedder)
+    chunk = _first_chunk(pipeline, GENEVA)
+    s, e = max(sentence_spans(chunk.text), key=lambda span: span[1] - span[0])
+    sentence = chunk.text[s:e]
+    citation = Citation(1, GENEVA, chunk.start + s, chunk.start + e, sentence)
+    words = sentence.split()
+    claim = " ".join([*words[:2], "reportedly", *words[2:]])  # no longer a run of the span
+    recording = Recording(embedder)
+    reused = check(f"{claim} [1]", [citation], recording, pipeline.stored)
+    assert recording.batches == [[claim]]
+    plain = check(f"{claim} [1]", [citation], recording)
+    assert recording.batches[1] == [claim, sentence]
+    assert [c.verdict for c in reused] == [c.verdict for c in plain]
+    assert abs(reused[0].support - plain[0].support) < 0.01
+
+
+def test_a_store_of_another_model_lends_no_vectors(seeded_dir, tmp_path, embedder) -> None:
+    pipeline = _seeded(seeded_dir, tmp_path, embedder)
+    chunk = _first_chunk(pipeline, GENEVA)
+    citation = Citation(1, GENEVA, chunk.start, chunk.end, chunk.text)
+    assert pipeline.stored(citation)
+    pipeline.embedder = Recording(embedder)
+    pipeline.embedder.model_id = "another/model"
+    assert pipeline.stored(citation) == {}
