@@ -34,9 +34,11 @@ curl:
 		(apt-get update -qq || sudo apt-get update -qq) && \
 		(apt-get install -y -qq curl || sudo apt-get install -y -qq curl); }
 
+# Two workers, a test file each at a time: much of the suite waits on servers and browsers,
+# and a file's module-scoped servers stay with one worker.
 test: setup browser curl
 	$(BIN)/ruff check rag tests app.py benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Regenerates docs/benchmarks.md, docs/benchmarks.json and docs/bench-*.png (under 30 min
 # on 2 cores); `$(BIN)/python -m benchmarks.run --quick` does it in a few minutes.
