@@ -138,7 +138,8 @@ def second_hop(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
     """The ranking with a second hop where the best chunk names what the question hinges
     on, and a passage on each thing a comparison compares right after the best."""
     top_doc = str(table.docs[ranked[0][0]])
-    bridges = multihop.bridge_names(query, table.texts[ranked[0][0]])
+    bridges = multihop.bridge_names(query, table.texts[ranked[0][0]]) \
+        if multihop.may_bridge(query) else []
     if any(_found_elsewhere(table, name, top_doc, docs) for name in bridges):
         second = fused_rows(store, embedder, multihop.follow_up(query, bridges), docs, fusion,
                             table)
