@@ -5,8 +5,9 @@ director. The passage that answers the first half ("...Maximum Overdrive was fil
 Leland") names what the second half hinges on. So when the best passage names things
 the question does not, and some of those are at home in other documents, the question is
 asked again with those names added — if it is long enough to describe something it does
-not name (`may_bridge`): a short factoid question is not asked twice. What that second retrieval finds outside the best
-passage's document joins the ranking (a chunk keeps the better of its two scores);
+not name (`may_bridge`): a short factoid question is not asked twice. What that second
+retrieval finds outside the best passage's document joins the ranking (a chunk keeps the
+better of its two scores);
 what it finds inside that document is left to the first ranking, which already ranks
 that document's chunks for the question itself. The first hop's best stays first, so an
 answer can cite a sentence for each hop.
