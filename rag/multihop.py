@@ -7,10 +7,9 @@ the question does not, and some of those are at home in other documents, the que
 asked again with those names added — if it is long enough to describe something it does
 not name (`may_bridge`): a short factoid question is not asked twice. What that second
 retrieval finds outside the best passage's document joins the ranking (a chunk keeps the
-better of its two scores);
-what it finds inside that document is left to the first ranking, which already ranks
-that document's chunks for the question itself. The first hop's best stays first, so an
-answer can cite a sentence for each hop.
+better of its two scores); what it finds inside that document is left to the first
+ranking, which already ranks that document's chunks for the question itself. The first
+hop's best stays first, so an answer can cite a sentence for each hop.
 
 Comparisons ("Which is older, A or B?", "Are A and B both...?") need a passage on each
 thing compared: the best-ranked chunk mentioning each is placed right after the first
