@@ -2,7 +2,8 @@
 (BM25 + chunk vectors + sentence vectors, fused) against a plain Chroma dense query on the
 same collection, both timed including the query embedding (uncached, real model); and
 hybrid retrieval without its second hop, which embeds and searches a second question
-when the best chunk names things found in other documents.
+when the best chunk names things found in other documents, and how many of the questions
+it is asked for.
 
 The corpus is synthetic: chunks of ~400 characters (citechat's default chunk size) made
 of three SQuAD 2.0 sentences drawn at random, 100 chunks (~40,000 characters) to a
@@ -39,7 +40,7 @@ from rag.config import load_settings
 from rag.documents import content_hash
 from rag.embedding import OnnxEmbedder
 from rag.pipeline import Pipeline
-from rag.retrieval import Fusion, _lexical_ranking, retrieve
+from rag.retrieval import Fusion, _lexical_ranking, asks_again, fused_rows, retrieve
 from rag.sentences import sentence_spans
 from rag.store import Store, Version
 from rag.types import Chunk, Document
@@ -197,6 +198,7 @@ def measure(size: int, queries: int) -> dict:
         for query in asked[:3]:  # warm: model, HNSW indexes and BM25 loaded
             retrieve(store, embedder, query, K, budget_chars=BUDGET)
         hybrid, one_hop, plain, steps = [], [], [], []
+        asked_again = 0  # questions the second hop is asked for
         for n, query in enumerate(asked):
             calls = {
                 "hybrid": lambda q=query: retrieve(store, embedder, q, K, budget_chars=BUDGET),
@@ -212,6 +214,9 @@ def measure(size: int, queries: int) -> dict:
             one_hop += times["one_hop"]
             plain += times["plain"]
             steps.append(stages(store, embedder, query))
+            table = store.table()
+            asked_again += asks_again(table, query, fused_rows(store, embedder, query,
+                                                               table=table))
         counts = {"chunks": store.chunks.count(),
                   "sentences": sum(len(s.vectors) for s in store.table().segments),
                   "documents": len(store.list_documents())}
@@ -226,6 +231,7 @@ def measure(size: int, queries: int) -> dict:
             # the second hop (rag/multihop.py) embeds and searches a second question
             "one_hop": p50_p95_ms(one_hop),
             "one_hop_ratio_p50": round(median(one_hop) / median(plain), 2),
+            "second_hop_asked": asked_again,
             "stages_p50_ms": {name: round(median([s[name] for s in steps]) * 1000, 2)
                               for name in steps[0]},
             "add_document": added,
