@@ -293,6 +293,12 @@ def _retrieval_notes(sizes: list[dict], why_not: str) -> list[str]:
               "the corpus."]
     if top["chunks"] >= LARGEST and peak["peak"] > 1536:
         notes.append("That is over the 1.5 GB goal.")
+    if "opened" in peak:
+        notes.append(
+            f"A fresh process opening the same store, as the app does, reads the table from "
+            f"the segment cache the writer left: {peak['opened']['chroma_queried']:,} MB "
+            f"with Chroma queried, {peak['opened']['table_read']:,} MB with the table read, "
+            f"{peak['opened']['peak']:,} MB at its peak.")
     added = top.get("add_document")
     if added:
         notes += ["", f"Adding one {100}-chunk document to the {top['chunks']:,}-chunk store "

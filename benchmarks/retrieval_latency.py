@@ -13,7 +13,9 @@ opens: embedding 100k chunks and 300k sentences would take hours on two cores, a
 latency does not depend on what the vectors mean (random vectors are, if anything,
 harder for HNSW than real ones). Then ADDED more documents are added one at a time, each
 followed by the table update a query would wait for. Each size runs in its own process
-(`python -m benchmarks.retrieval_latency SIZE QUERIES`) so its peak memory is its own.
+(`python -m benchmarks.retrieval_latency SIZE QUERIES`) so its peak memory is its own;
+and a fresh process opens the written store, as the app would, to measure what serving it
+holds (`--open FOLDER`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from benchmarks.common import (
     p50_p95_ms,
     peak_rss_mb,
     rss_mb,
+    run_child,
     squad_data,
 )
 from rag.chunking import chunk_id
@@ -237,9 +240,26 @@ def measure(size: int, queries: int) -> dict:
             "add_document": added,
         }
         result["rss_mb"] = {"chroma_loaded": round(chroma_rss), "after_queries": round(rss_mb()),
-                            "peak": round(peak_rss_mb())}
+                            "peak": round(peak_rss_mb()),
+                            # what an app opening this store holds, in a process of its own
+                            "opened": run_child("benchmarks.retrieval_latency", "--open",
+                                                str(folder))}
     return result
 
 
+def opened(folder: Path) -> dict:
+    """RSS of a process that opens the store, queries Chroma and reads its table (from
+    the segment cache the writer left), as the app does on start."""
+    pipeline = Pipeline.build(load_settings(data_dir=folder))
+    pipeline.store.chunks.query(query_embeddings=[[0.0] * 383 + [1.0]], n_results=K)
+    chroma = rss_mb()
+    pipeline.store.table()
+    return {"chroma_queried": round(chroma), "table_read": round(rss_mb()),
+            "peak": round(peak_rss_mb())}
+
+
 if __name__ == "__main__":
-    print(json.dumps(measure(int(sys.argv[1]), int(sys.argv[2]))))
+    if sys.argv[1] == "--open":
+        print(json.dumps(opened(Path(sys.argv[2]))))
+    else:
+        print(json.dumps(measure(int(sys.argv[1]), int(sys.argv[2]))))
