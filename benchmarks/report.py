@@ -269,11 +269,15 @@ def _retrieval_notes(sizes: list[dict], why_not: str) -> list[str]:
             f"{ms(sum(extra.values()))} to the embedding and chunk search both pay for.")
     if "one_hop" in top:
         notes.append(
-            f"Without its second hop (a second question embedded and searched when the best "
-            f"chunk names things found in other documents, rag/multihop.py) hybrid retrieval "
-            f"takes {ms(top['one_hop']['p50_ms'])} p50 at {top['chunks']:,} chunks, "
-            f"**{top['one_hop_ratio_p50']}×** the plain query: the hop, not the three "
-            "rankings, is what doubles its cost.")
+            f"Without its second hop (a second question embedded and searched when a question "
+            f"of 11 words or more has a best chunk naming things found in other documents, "
+            f"rag/multihop.py) hybrid retrieval takes {ms(top['one_hop']['p50_ms'])} p50 at "
+            f"{top['chunks']:,} chunks, **{top['one_hop_ratio_p50']}×** the plain query: the "
+            "hop, not the three rankings, is what doubles the cost of a question it is asked "
+            "for" + (f"; here it is asked for {top['second_hop_asked']} of the "
+                     f"{top['hybrid']['n']} questions (on SQuAD's own articles, 11% of "
+                     "answerable questions: docs/retrieval.md)." if "second_hop_asked" in top
+                     else "."))
     if top["hybrid"]["p50_ms"] > 50:
         notes.append(
             f"Its p50 of {ms(top['hybrid']['p50_ms'])} is over 50 ms; plain Chroma's own query "
@@ -289,6 +293,12 @@ def _retrieval_notes(sizes: list[dict], why_not: str) -> list[str]:
               "the corpus."]
     if top["chunks"] >= LARGEST and peak["peak"] > 1536:
         notes.append("That is over the 1.5 GB goal.")
+    if "opened" in peak:
+        notes.append(
+            f"A fresh process opening the same store, as the app does, reads the table from "
+            f"the segment cache the writer left: {peak['opened']['chroma_queried']:,} MB "
+            f"with Chroma queried, {peak['opened']['table_read']:,} MB with the table read, "
+            f"{peak['opened']['peak']:,} MB at its peak.")
     added = top.get("add_document")
     if added:
         notes += ["", f"Adding one {100}-chunk document to the {top['chunks']:,}-chunk store "

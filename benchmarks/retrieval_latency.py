@@ -2,7 +2,8 @@
 (BM25 + chunk vectors + sentence vectors, fused) against a plain Chroma dense query on the
 same collection, both timed including the query embedding (uncached, real model); and
 hybrid retrieval without its second hop, which embeds and searches a second question
-when the best chunk names things found in other documents.
+when the best chunk names things found in other documents, and how many of the questions
+it is asked for.
 
 The corpus is synthetic: chunks of ~400 characters (citechat's default chunk size) made
 of three SQuAD 2.0 sentences drawn at random, 100 chunks (~40,000 characters) to a
@@ -12,7 +13,9 @@ opens: embedding 100k chunks and 300k sentences would take hours on two cores, a
 latency does not depend on what the vectors mean (random vectors are, if anything,
 harder for HNSW than real ones). Then ADDED more documents are added one at a time, each
 followed by the table update a query would wait for. Each size runs in its own process
-(`python -m benchmarks.retrieval_latency SIZE QUERIES`) so its peak memory is its own.
+(`python -m benchmarks.retrieval_latency SIZE QUERIES`) so its peak memory is its own;
+and a fresh process opens the written store, as the app would, to measure what serving it
+holds (`--open FOLDER`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from benchmarks.common import (
     p50_p95_ms,
     peak_rss_mb,
     rss_mb,
+    run_child,
     squad_data,
 )
 from rag.chunking import chunk_id
@@ -39,7 +43,7 @@ from rag.config import load_settings
 from rag.documents import content_hash
 from rag.embedding import OnnxEmbedder
 from rag.pipeline import Pipeline
-from rag.retrieval import Fusion, _lexical_ranking, retrieve
+from rag.retrieval import Fusion, _lexical_ranking, asks_again, fused_rows, retrieve
 from rag.sentences import sentence_spans
 from rag.store import Store, Version
 from rag.types import Chunk, Document
@@ -197,6 +201,7 @@ def measure(size: int, queries: int) -> dict:
         for query in asked[:3]:  # warm: model, HNSW indexes and BM25 loaded
             retrieve(store, embedder, query, K, budget_chars=BUDGET)
         hybrid, one_hop, plain, steps = [], [], [], []
+        asked_again = 0  # questions the second hop is asked for
         for n, query in enumerate(asked):
             calls = {
                 "hybrid": lambda q=query: retrieve(store, embedder, q, K, budget_chars=BUDGET),
@@ -212,6 +217,9 @@ def measure(size: int, queries: int) -> dict:
             one_hop += times["one_hop"]
             plain += times["plain"]
             steps.append(stages(store, embedder, query))
+            table = store.table()
+            asked_again += asks_again(table, query, fused_rows(store, embedder, query,
+                                                               table=table))
         counts = {"chunks": store.chunks.count(),
                   "sentences": sum(len(s.vectors) for s in store.table().segments),
                   "documents": len(store.list_documents())}
@@ -226,14 +234,32 @@ def measure(size: int, queries: int) -> dict:
             # the second hop (rag/multihop.py) embeds and searches a second question
             "one_hop": p50_p95_ms(one_hop),
             "one_hop_ratio_p50": round(median(one_hop) / median(plain), 2),
+            "second_hop_asked": asked_again,
             "stages_p50_ms": {name: round(median([s[name] for s in steps]) * 1000, 2)
                               for name in steps[0]},
             "add_document": added,
         }
         result["rss_mb"] = {"chroma_loaded": round(chroma_rss), "after_queries": round(rss_mb()),
-                            "peak": round(peak_rss_mb())}
+                            "peak": round(peak_rss_mb()),
+                            # what an app opening this store holds, in a process of its own
+                            "opened": run_child("benchmarks.retrieval_latency", "--open",
+                                                str(folder))}
     return result
 
 
+def opened(folder: Path) -> dict:
+    """RSS of a process that opens the store, queries Chroma and reads its table (from
+    the segment cache the writer left), as the app does on start."""
+    pipeline = Pipeline.build(load_settings(data_dir=folder))
+    pipeline.store.chunks.query(query_embeddings=[[0.0] * 383 + [1.0]], n_results=K)
+    chroma = rss_mb()
+    pipeline.store.table()
+    return {"chroma_queried": round(chroma), "table_read": round(rss_mb()),
+            "peak": round(peak_rss_mb())}
+
+
 if __name__ == "__main__":
-    print(json.dumps(measure(int(sys.argv[1]), int(sys.argv[2]))))
+    if sys.argv[1] == "--open":
+        print(json.dumps(opened(Path(sys.argv[2]))))
+    else:
+        print(json.dumps(measure(int(sys.argv[1]), int(sys.argv[2]))))

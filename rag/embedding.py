@@ -84,8 +84,9 @@ class OnnxEmbedder:
         self.tokenizer = _tokenizer()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
-        # Idle threads sleep rather than spin: on 2 cores shared with other work, spinning
-        # took the CPU the working thread needed (a claim's check 3x slower under load).
+        # Threads that wait between runs sleep instead of spinning: a spinning thread holds a
+        # core that others sharing the machine need (the same vectors; under load a claim's
+        # check ran 3x and ingest embedding 1.5x faster on 2 cores; docs/scaling.md).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             model_path, options, providers=["CPUExecutionProvider"]

@@ -4,11 +4,12 @@
 director. The passage that answers the first half ("...Maximum Overdrive was filmed in
 Leland") names what the second half hinges on. So when the best passage names things
 the question does not, and some of those are at home in other documents, the question is
-asked again with those names added. What that second retrieval finds outside the best
-passage's document joins the ranking (a chunk keeps the better of its two scores);
-what it finds inside that document is left to the first ranking, which already ranks
-that document's chunks for the question itself. The first hop's best stays first, so an
-answer can cite a sentence for each hop.
+asked again with those names added — if it is long enough to describe something it does
+not name (`may_bridge`): a short factoid question is not asked twice. What that second
+retrieval finds outside the best passage's document joins the ranking (a chunk keeps the
+better of its two scores); what it finds inside that document is left to the first
+ranking, which already ranks that document's chunks for the question itself. The first
+hop's best stays first, so an answer can cite a sentence for each hop.
 
 Comparisons ("Which is older, A or B?", "Are A and B both...?") need a passage on each
 thing compared: the best-ranked chunk mentioning each is placed right after the first
@@ -31,9 +32,19 @@ from rag.names import names
 Ranked = Sequence[tuple[int, float]]  # (row in the chunk table, score), best first
 
 MAX_BRIDGES = 8  # names from the best passage added to the second query
+# A question that hinges on something it does not name describes it instead ("the film
+# that was shot in Leland in 1986", "a network founded by who"), which takes words. Of
+# HotpotQA's 100 questions, every one the second hop helps has 10 words or more; 60% of
+# SQuAD 2.0's single-passage questions have fewer than 11 (docs/retrieval.md).
+HOP_WORDS = 11
 
 _COMPARED = re.compile(r"\s*(?:,\s*)?(?:or|and|vs\.?|versus)\s+(?:(?:the|a|an)\s+)?",
                        re.IGNORECASE)
+
+
+def may_bridge(question: str) -> bool:
+    """Whether the question is long enough to describe what it hinges on (HOP_WORDS)."""
+    return len(question.split()) >= HOP_WORDS
 
 
 def bridge_names(question: str, evidence: str) -> list[str]:

@@ -138,13 +138,23 @@ def second_hop(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
     """The ranking with a second hop where the best chunk names what the question hinges
     on, and a passage on each thing a comparison compares right after the best."""
     top_doc = str(table.docs[ranked[0][0]])
-    bridges = multihop.bridge_names(query, table.texts[ranked[0][0]])
-    if any(_found_elsewhere(table, name, top_doc, docs) for name in bridges):
+    if asks_again(table, query, ranked, docs):
+        bridges = multihop.bridge_names(query, table.texts[ranked[0][0]])
         second = fused_rows(store, embedder, multihop.follow_up(query, bridges), docs, fusion,
                             table)
         ranked = multihop.merged(ranked, second, top_doc, lambda row: str(table.docs[row]))
     return multihop.with_leads(ranked, _compared_leads(store, embedder, query, docs, fusion,
                                                        table, ranked))
+
+
+def asks_again(table: ChunkTable, query: str, ranked: list[tuple[int, float]],
+               docs: Sequence[str] | None = None) -> bool:
+    """Whether the second hop is asked: the question is long enough to describe what it
+    hinges on, and its best chunk names something BM25 finds first in another document."""
+    top = ranked[0][0]
+    return multihop.may_bridge(query) and any(
+        _found_elsewhere(table, name, str(table.docs[top]), docs)
+        for name in multihop.bridge_names(query, table.texts[top]))
 
 
 def _found_elsewhere(table: ChunkTable, name: str, doc: str, docs: Sequence[str] | None

@@ -35,6 +35,11 @@ def test_batches_keep_each_text_in_its_row(embedder: OnnxEmbedder) -> None:
     assert (similarity[~np.eye(len(TEXTS), dtype=bool)] < 0.99).all()
 
 
+def test_the_models_threads_sleep_between_runs(embedder: OnnxEmbedder) -> None:
+    options = embedder.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_vectors_are_unit_length_and_an_empty_list_is_empty(embedder: OnnxEmbedder) -> None:
     norms = np.linalg.norm(embedder.embed(TEXTS), axis=1)
     np.testing.assert_allclose(norms, 1.0, atol=1e-5)

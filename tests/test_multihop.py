@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from rag.multihop import bridge_names, compared, follow_up, merged, names, with_leads, without
+from rag.multihop import (
+    bridge_names,
+    compared,
+    follow_up,
+    may_bridge,
+    merged,
+    names,
+    with_leads,
+    without,
+)
 from rag.retrieval import Fusion, retrieve
 
 
@@ -110,6 +119,27 @@ def test_second_hop_brings_the_bridge_documents_passage(towns) -> None:
     assert "overdrive.txt" not in _docs(one_hop)
     for passage in two_hops:
         assert towns.source_text(passage.doc)[passage.start : passage.end] == passage.text
+
+
+def test_a_short_question_is_not_asked_again(towns, monkeypatch) -> None:
+    """Both questions' best chunks name things other documents hold; only the question
+    long enough to describe what it hinges on gets the second retrieval."""
+    import rag.retrieval
+
+    asked: list[str] = []
+    fused_rows = rag.retrieval.fused_rows
+    monkeypatch.setattr(rag.retrieval, "fused_rows",
+                        lambda store, embedder, query, *rest, **named:
+                        asked.append(query) or fused_rows(store, embedder, query, *rest, **named))
+    for question in ("In what county is Leland?",
+                     "Who directed the film that was shot in Leland in 1986?"):
+        asked.clear()
+        assert retrieve(towns.store, towns.embedder, question, 1)[0].doc == "leland.txt"
+        elsewhere = [name for name in bridge_names(question, TOWNS["leland.txt"])
+                     if any(name in text for doc, text in TOWNS.items() if doc != "leland.txt")]
+        assert elsewhere
+        assert len(asked) == (2 if may_bridge(question) else 1)
+    assert not may_bridge("In what county is Leland?")
 
 
 def test_comparison_gets_a_passage_on_each_thing_compared(towns) -> None:
