@@ -9,7 +9,7 @@ again resumes. It answers nothing: rag/pipeline.py reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Literal
 
 from rag import documents
 from rag.batches import Batches, Prepared, Progress, embed_batch
+from rag.chunk_table import DocInfo
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import CitechatError, ModelUnavailable, StoreBusy, StoreUnavailable, raised_as
@@ -88,11 +89,16 @@ class Writer:
                          "; what was written before is kept, and running the same command "
                          "again resumes.")
 
-    def _prepare(self, doc: Document, furniture: Sequence[tuple[int, int]] = ()
-                 ) -> Prepared | FileResult:
-        """The document chunked, ready to embed; or its result when it is unchanged."""
-        with self._store_failure():
-            known = self.store.document(doc.name)
+    def _prepare(self, doc: Document, furniture: Sequence[tuple[int, int]] = (),
+                 stored: Mapping[str, DocInfo] | None = None) -> Prepared | FileResult:
+        """The document chunked, ready to embed; or its result when it is unchanged.
+        `stored` (name -> DocInfo), when given, is the store's listing read once for a
+        whole ingest; otherwise the store is asked for this one document."""
+        if stored is None:
+            with self._store_failure():
+                known = self.store.document(doc.name)
+        else:
+            known = stored.get(doc.name)
         if known is not None and known.content_hash == doc.content_hash:
             return FileResult(doc.name, "unchanged", known.chunks)
         return Prepared.of(doc, self.settings, furniture, "updated" if known else "added")
@@ -107,7 +113,8 @@ class Writer:
             self.store.put(versions)
 
     def _read(self, name: str, load: Callable[[], documents.Loaded],
-              shown: Silent = SILENT) -> Prepared | FileResult:
+              shown: Silent = SILENT, stored: Mapping[str, DocInfo] | None = None
+              ) -> Prepared | FileResult:
         """One file read and chunked. A file that cannot be read fails alone; a store
         that fails stops the whole ingest (it would fail every file alike)."""
         try:
@@ -124,7 +131,7 @@ class Writer:
                 self.originals.keep(loaded.document.content_hash, Path(name).suffix,
                                     loaded.original)
         try:
-            return self._prepare(loaded.document, loaded.furniture)
+            return self._prepare(loaded.document, loaded.furniture, stored)
         except StoreUnavailable:
             raise
         except CitechatError as exc:
@@ -156,6 +163,9 @@ class Writer:
                 self._embedded, self._write, self.settings.ingest_batch_chunks) as batches:
             with self._store_failure():
                 report.orphans_removed = self.store.repair()
+                # one listing instead of a lookup per file (an unchanged re-ingest is mostly
+                # these); a batch not yet written is not in either
+                stored = {info.name: info for info in self.store.list_documents()}
             bar = Progress(len(candidates), progress)
 
             def done(result: FileResult) -> None:
@@ -169,7 +179,7 @@ class Writer:
                 shown = Bars(candidate.name) if progress else SILENT  # a large file's own
                 try:
                     got = self._read(candidate.name, lambda c=candidate, s=shown: (
-                        documents.load(c, self.max_bytes, s.page)), shown)
+                        documents.load(c, self.max_bytes, s.page)), shown, stored)
                     batches.add(got, shown)
                 except ModelUnavailable as exc:
                     raise _stopped(exc, batches.failed_at or candidate.name,
