@@ -138,8 +138,7 @@ def second_hop(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
     """The ranking with a second hop where the best chunk names what the question hinges
     on, and a passage on each thing a comparison compares right after the best."""
     top_doc = str(table.docs[ranked[0][0]])
-    if asks_again(table, query, ranked, docs):
-        bridges = multihop.bridge_names(query, table.texts[ranked[0][0]])
+    if bridges := hop_bridges(table, query, ranked, docs):
         second = fused_rows(store, embedder, multihop.follow_up(query, bridges), docs, fusion,
                             table)
         ranked = multihop.merged(ranked, second, top_doc, lambda row: str(table.docs[row]))
@@ -147,14 +146,17 @@ def second_hop(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
                                                        table, ranked))
 
 
-def asks_again(table: ChunkTable, query: str, ranked: list[tuple[int, float]],
-               docs: Sequence[str] | None = None) -> bool:
-    """Whether the second hop is asked: the question is long enough to describe what it
-    hinges on, and its best chunk names something BM25 finds first in another document."""
+def hop_bridges(table: ChunkTable, query: str, ranked: list[tuple[int, float]],
+                docs: Sequence[str] | None = None) -> list[str]:
+    """The names the second hop adds to the question, or none when it is not asked: it
+    is asked when the question is long enough to describe what it hinges on, and its
+    best chunk names something BM25 finds first in another document."""
     top = ranked[0][0]
-    return multihop.may_bridge(query) and any(
-        _found_elsewhere(table, name, str(table.docs[top]), docs)
-        for name in multihop.bridge_names(query, table.texts[top]))
+    if not multihop.may_bridge(query):
+        return []
+    bridges = multihop.bridge_names(query, table.texts[top])
+    found = any(_found_elsewhere(table, name, str(table.docs[top]), docs) for name in bridges)
+    return bridges if found else []
 
 
 def _found_elsewhere(table: ChunkTable, name: str, doc: str, docs: Sequence[str] | None
