@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from test_browser import WAIT_MS, ask
 from test_readers_pdf import column, pdf_with_lines
 
@@ -69,6 +70,9 @@ def test_a_pdf_citation_shows_its_page_with_the_cited_text_highlighted(
     upload.write_bytes(pdf)
     with app_page(app_url, WAIT_MS, height=1100) as page:
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(upload)
+        # the file's chip shows once the upload reached the server; a click before it
+        # submits an empty uploader (seen with the machine busy)
+        expect(page.get_by_test_id("stFileChip")).to_have_count(1, timeout=WAIT_MS)
         page.get_by_role("button", name="Add to collection").click()
         page.get_by_text("harbour-report.pdf: added").wait_for(timeout=WAIT_MS)
 
