@@ -64,6 +64,17 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("CITECHAT_CONFIG", str(tmp_path / "absent-citechat.toml"))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _chroma_systems_closed_per_module() -> Iterator[None]:
+    """Chroma keeps every embedded store a process opened, with its SQLite and index files,
+    until the process ends; a worker running many test files would gather thousands of
+    open descriptors. Each file's stores are closed when the file is done."""
+    yield
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
 @pytest.fixture(scope="session")
 def embedder() -> OnnxEmbedder:
     return OnnxEmbedder()

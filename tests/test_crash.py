@@ -124,10 +124,12 @@ class Ingest:
         self.output = b""  # the last 8 KB written to the terminal
         self.first_progress: float | None = None  # when the bar first showed (lock held)
         self.ended: float | None = None
+        # poll, not select: a worker that has run many tests may hold descriptors past 1024
+        self.terminal = select.poll()
+        self.terminal.register(self.master, select.POLLIN)
 
     def _read(self, wait: float) -> None:
-        ready, _, _ = select.select([self.master], [], [], wait)
-        if ready:
+        if self.terminal.poll(wait * 1000):
             with contextlib.suppress(OSError):  # EIO once the process has gone
                 self.output = (self.output + os.read(self.master, 4096))[-8192:]
         if counts := PROGRESS.findall(self.output[-400:]):
