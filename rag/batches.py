@@ -21,7 +21,7 @@ from rag.chunk_table import DocInfo
 from rag.config import Settings
 from rag.errors import ModelUnavailable
 from rag.progress import SILENT, Silent
-from rag.segments import encode_vectors
+from rag.segments import VECTORS_KEY, encode_vectors
 from rag.types import Chunk, Document
 
 BATCH_CHUNKS = 512
@@ -54,14 +54,27 @@ class Version:
                    [np.array(per_chunk[c.id]).reshape(-1, dims) for c in chunks])
 
     def metadatas(self) -> list[dict]:
-        return [{"doc": c.doc, "start": c.start, "end": c.end, "hash": self.doc.content_hash,
-                 "weight": w, "context": context, **encode_vectors(sentences)}
-                for c, w, context, sentences in zip(self.chunks, self.weights, self.contexts,
-                                                    self.sentence_vectors, strict=True)]
+        """Each chunk's Chroma metadata, its sentence vectors encoded."""
+        return [_place(self, c, w, context) | encode_vectors(sentences)
+                for c, w, context, sentences in self._columns()]
+
+    def rows(self) -> list[tuple[str, dict, str]]:
+        """(chunk id, metadata, text) of each chunk as a table read gives them back from
+        Chroma, the sentence vectors decoded (rag/segments.py's `Rows.of` takes them)."""
+        return [(c.id, _place(self, c, w, context) | {VECTORS_KEY: sentences},
+                 self.doc.text[c.start:c.end]) for c, w, context, sentences in self._columns()]
+
+    def _columns(self):
+        return zip(self.chunks, self.weights, self.contexts, self.sentence_vectors, strict=True)
 
     def entry(self) -> dict:
         return DocInfo(self.doc.name, self.doc.content_hash, len(self.chunks), len(self.doc.text),
                        self.doc.title, self.doc.pages).metadata()
+
+
+def _place(version: Version, chunk: Chunk, weight: float, context: str) -> dict:
+    return {"doc": chunk.doc, "start": chunk.start, "end": chunk.end,
+            "hash": version.doc.content_hash, "weight": weight, "context": context}
 
 
 @dataclass(frozen=True)

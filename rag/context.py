@@ -16,6 +16,7 @@ not in the table) and does not rank anything itself.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,19 +53,29 @@ def with_neighbours(table: ChunkTable, ranked: Ranked, share: float) -> list[tup
     out: list[tuple[int, float]] = []
     placed: set[int] = set()
     waiting: dict[int, float] = {}  # neighbour row -> its share of its chunk's score
+    # (-share, when it first waited, row) of `waiting`, stale ones included: the best
+    # share first, and among equal shares the one waiting longest
+    queue: list[tuple[float, int, int]] = []
+    since: dict[int, int] = {}
 
     def place(row: int, score: float, ranked_itself: bool = True) -> None:
         out.append((row, score))
         placed.add(row)
         waiting.pop(row, None)
         for near in (row - 1, row + 1) if ranked_itself else ():  # neighbours, not theirs
-            if _same_doc(table, row, near) and near not in placed:
-                waiting[near] = max(waiting.get(near, 0.0), share * score)
+            if _same_doc(table, row, near) and near not in placed and (
+                    near not in waiting or share * score > waiting[near]):
+                waiting[near] = share * score
+                heapq.heappush(queue, (-share * score, since.setdefault(near, len(since)), near))
+
+    def best_waiting() -> tuple[int, float] | None:
+        while queue and waiting.get(queue[0][2]) != -queue[0][0]:
+            heapq.heappop(queue)  # placed since, or raised by another chunk
+        return (queue[0][2], -queue[0][0]) if queue else None
 
     for row, score in ranked:
-        while waiting and max(waiting.values()) > score:
-            near = max(waiting, key=waiting.__getitem__)
-            place(near, waiting[near], ranked_itself=False)
+        while (best := best_waiting()) is not None and best[1] > score:
+            place(best[0], best[1], ranked_itself=False)
         if row not in placed:
             place(row, score)
     for near, score in sorted(waiting.items(), key=lambda item: -item[1]):

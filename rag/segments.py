@@ -53,6 +53,58 @@ def decode_vectors(metadata: dict) -> np.ndarray:
     return raw.reshape(-1, dims)
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Chunk rows in columns, without an index: what a segment is built from, and what a
+    store holds of the versions it wrote until its next table read (rag/store.py)."""
+
+    ids: list[str]
+    docs: np.ndarray
+    hashes: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    weights: np.ndarray
+    texts: list[str]
+    contexts: list[str]
+    first_sentence: np.ndarray
+    vectors: np.ndarray  # (sentences, dims) float16
+
+    @classmethod
+    def of(cls, rows: Sequence[tuple[str, dict, str]]) -> Rows:
+        """The (chunk id, chunk metadata, chunk text) rows, each version's in start order."""
+        rows = sorted(rows, key=lambda row: (row[1]["doc"], row[1]["start"]))
+        vectors = [decode_vectors(m) for _, m, _ in rows]
+        dims = next((v.shape[1] for v in vectors if len(v)), 1)
+        return cls(
+            [i for i, _, _ in rows],
+            np.array([m["doc"] for _, m, _ in rows], dtype=object),
+            np.array([m["hash"] for _, m, _ in rows], dtype=object),
+            np.array([m["start"] for _, m, _ in rows], dtype=np.int64),
+            np.array([m["end"] for _, m, _ in rows], dtype=np.int64),
+            np.array([m.get("weight", 1.0) for _, m, _ in rows], dtype=np.float32),
+            [text for _, _, text in rows], [str(m.get("context", "")) for _, m, _ in rows],
+            np.concatenate([[0], np.cumsum([len(v) for v in vectors])]).astype(np.int64),
+            np.concatenate([v for v in vectors if len(v)] or [np.zeros((0, dims))]
+                           ).astype(np.float16),
+        )
+
+    @classmethod
+    def joined(cls, parts: Sequence[Rows]) -> Rows:
+        """The parts' rows one after the other (each keeps its versions' rows together)."""
+        if not parts:
+            return cls.of([])
+        counts = [np.diff(p.first_sentence) for p in parts]
+        vectors = [p.vectors for p in parts if len(p.vectors)]
+        return cls(
+            [i for p in parts for i in p.ids],
+            *(np.concatenate([getattr(p, name) for p in parts])
+              for name in ("docs", "hashes", "starts", "ends", "weights")),
+            [t for p in parts for t in p.texts], [c for p in parts for c in p.contexts],
+            np.concatenate([[0], np.cumsum(np.concatenate(counts))]).astype(np.int64),
+            np.concatenate(vectors).astype(np.float16) if vectors else parts[0].vectors,
+        )
+
+
 @dataclass(eq=False)
 class Segment:
     """Rows of whole document versions, each version's rows together in start order."""
@@ -85,23 +137,16 @@ class Segment:
     @classmethod
     def build(cls, rows: Sequence[tuple[str, dict, str]]) -> Segment:
         """The segment of (chunk id, chunk metadata, chunk text) rows."""
-        rows = sorted(rows, key=lambda row: (row[1]["doc"], row[1]["start"]))
-        vectors = [decode_vectors(m) for _, m, _ in rows]
-        dims = next((v.shape[1] for v in vectors if len(v)), 1)
-        contexts = [str(m.get("context", "")) for _, m, _ in rows]
-        texts = [text for _, _, text in rows]
+        return cls.of_rows(Rows.of(rows))
+
+    @classmethod
+    def of_rows(cls, rows: Rows) -> Segment:
+        """The segment of these rows, with its BM25 index built."""
         return cls(
-            uuid.uuid4().hex, [i for i, _, _ in rows],
-            np.array([m["doc"] for _, m, _ in rows], dtype=object),
-            np.array([m["hash"] for _, m, _ in rows], dtype=object),
-            np.array([m["start"] for _, m, _ in rows], dtype=np.int64),
-            np.array([m["end"] for _, m, _ in rows], dtype=np.int64),
-            np.array([m.get("weight", 1.0) for _, m, _ in rows], dtype=np.float32),
-            texts, contexts,
-            np.concatenate([[0], np.cumsum([len(v) for v in vectors])]).astype(np.int64),
-            np.concatenate([v for v in vectors if len(v)] or [np.zeros((0, dims))]
-                           ).astype(np.float16),
-            LexicalIndex.build([f"{c} {t}" for c, t in zip(contexts, texts, strict=True)]),
+            uuid.uuid4().hex, rows.ids, rows.docs, rows.hashes, rows.starts, rows.ends,
+            rows.weights, rows.texts, rows.contexts, rows.first_sentence, rows.vectors,
+            LexicalIndex.build([f"{c} {t}" for c, t in zip(rows.contexts, rows.texts,
+                                                             strict=True)]),
         )
 
     def rows_of(self, keep: np.ndarray) -> list[tuple[str, dict, str]]:

@@ -35,6 +35,9 @@ from rag.chunk_table import ChunkTable, DocInfo
 from rag.errors import DocumentNotFound, EmbeddingMismatch, StoreUnavailable
 from rag.generations import Generations
 from rag.migration import migrate_sentences
+from rag.segments import Key, Rows
+
+HELD_CHUNKS = 250_000  # written rows held for the next table read, at most (~0.7 GB)
 
 __all__ = ["ChunkTable", "DocInfo", "Store", "Version", "connect", "open_store"]
 
@@ -66,6 +69,11 @@ class Store:
         self.generations = Generations(lambda: (self.client, self.documents), generation_file)
         self._current: tuple[str | None, ChunkTable | None] = (None, None)  # generation, table
         self._texts: dict[tuple[str, str], str] = {}
+        # the rows of versions this process wrote since its last table read, so that read
+        # need not fetch them back from Chroma (at 100k chunks, the read-back's transient
+        # objects held about 1 GB); kept only by a process that reads its table
+        self._written: dict[Key, Rows] = {}
+        self._written_chunks = 0
 
     def _open(self, client) -> None:
         self.client = client
@@ -153,6 +161,21 @@ class Store:
             self.chunks.delete(where={"$and": [{"doc": v.doc.name},
                                                {"hash": {"$ne": v.doc.content_hash}}]})
         self.generations.bump()
+        if self._current[1] is not None:
+            self._hold(versions)
+
+    def _hold(self, versions: Sequence[Version]) -> None:
+        for v in versions:
+            self._written[(v.doc.name, v.doc.content_hash)] = Rows.of(v.rows())
+            self._written_chunks += len(v.chunks)
+        if self._written_chunks > HELD_CHUNKS:  # a bulk load: read back at the next read
+            self._written, self._written_chunks = {}, 0
+
+    def written(self, versions: set[Key]) -> dict[Key, Rows]:
+        """The rows this process wrote of these versions since its last table read (the
+        rest it held are forgotten: the table holds them already, or they are gone)."""
+        held, self._written, self._written_chunks = self._written, {}, 0
+        return {key: held[key] for key in versions if key in held}
 
     def delete(self, name: str) -> None:
         if self.document(name) is None:

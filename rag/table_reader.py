@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rag.chunk_table import ChunkTable, DocInfo, load_segments, save_table
-from rag.segments import Key, Segment, compacted, decoded, live_masks
+from rag.segments import Key, Rows, Segment, compacted, decoded, live_masks
 
 if TYPE_CHECKING:
     from rag.store import Store
@@ -53,8 +53,12 @@ def _table_for(store: Store, known: ChunkTable | None, infos: list[DocInfo]) -> 
     live = {(d.name, d.content_hash) for d in infos}
     missing = _missing(segments, infos)
     if missing:
-        rows = _fetch(store, missing, whole=len(missing) > WHOLE_READ_SHARE * len(infos))
-        segments = [*segments, Segment.build(rows)]
+        written = store.written(missing)  # this process's own writes: not read back
+        unread = missing - written.keys()
+        fetched = _fetch(store, unread, whole=len(unread) > WHOLE_READ_SHARE * len(infos)
+                         ) if unread else []
+        segments = [*segments, Segment.of_rows(Rows.joined([*written.values(),
+                                                            Rows.of(fetched)]))]
     return ChunkTable.of_segments(fingerprint, compacted(segments, live), live)
 
 

@@ -4,6 +4,7 @@ exactly the live chunks with their sentence vectors."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,36 @@ def test_a_restart_reads_the_cached_segments_not_the_store(
     assert again.ids == table.ids and again.texts == table.texts
     query = "otters river"
     assert np.array_equal(again.lexical.scores(query), table.lexical.scores(query))
+
+
+def vectors_of(table, row: int) -> np.ndarray:
+    segment, local = table.places[0][row], table.places[1][row]
+    return np.asarray(table.segments[int(segment)].sentences(int(local)))
+
+
+def test_a_process_does_not_read_back_what_it_wrote(
+        bow_pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pipeline = bow_pipeline(FILES)
+    pipeline.store.table()
+    fetched: list[set] = []
+    fetch = table_reader._fetch
+    monkeypatch.setattr(table_reader, "_fetch", lambda store, versions, whole: (
+        fetched.append(set(versions)) or fetch(store, versions, whole)))
+    pipeline.ingest_bytes("badgers.txt", b"Badgers dig setts in the wood. They eat worms. " * 4)
+    pipeline.ingest_bytes("otters.txt", b"Sea otters float on kelp beds. " * 4)
+    table = pipeline.store.table()
+    assert fetched == []
+    assert table_rows(pipeline) == live_rows(pipeline)
+    fresh = Pipeline.build(load_settings(data_dir=tmp_path / "bow-data", chunk_size=100),
+                           embedder=BagOfWordsEmbedder())
+    shutil.rmtree(fresh.store.cache_dir)  # so it reads every row back from Chroma
+    monkeypatch.setattr(table_reader, "_fetch", fetch)
+    reread = fresh.store.table()
+    order, again = np.argsort(table.ids), np.argsort(reread.ids)
+    assert [table.texts[r] for r in order] == [reread.texts[r] for r in again]
+    for mine, theirs in zip(order, again, strict=True):
+        assert np.array_equal(vectors_of(table, mine), vectors_of(reread, theirs))
+    assert pipeline.retrieve("badgers dig setts", k=1)[0].doc == "badgers.txt"
 
 
 def test_sentence_search_finds_the_chunk_of_the_nearest_sentence(bow_pipeline) -> None:
