@@ -1,7 +1,8 @@
 """Keeping a store's chunk table in step with its document entries, reading only what
 changed: the segments it already holds (or the cache's, on start-up) are kept, the rows
 of versions no entry vouches for any more are left out, and the document versions not yet
-held are read from Chroma into one new segment (rag/segments.py). A table whose rows
+held are read from Chroma into one new segment (rag/segments.py) — except those this
+process wrote itself, whose rows the store kept (`Store.written`). A table whose rows
 disagree with the chunk counts the entries record is read again (another process
 committed in between); a version held with the wrong number of rows is fetched anew. It
 writes no Chroma records: rag/store.py writes, and calls `read_table` when its
