@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.render import page_label
+from rag.render import page_label, short
 
 FILENAME = "chats.sqlite3"
 UNTITLED = "New chat"
@@ -140,8 +140,7 @@ class ChatStore:
 
 
 def _title(text: str) -> str:
-    flat = " ".join(text.split())
-    return (flat[: TITLE_CHARS - 1] + "…" if len(flat) > TITLE_CHARS else flat) or UNTITLED
+    return short(text, TITLE_CHARS) or UNTITLED
 
 
 def export_markdown(chat: Chat) -> str:

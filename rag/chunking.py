@@ -21,6 +21,7 @@ from rag.boilerplate import (  # noqa: F401 (re-exported: callers know them from
     end_of_body,
     is_furniture,
 )
+from rag.render import short
 from rag.sentences import sentence_spans
 from rag.types import Chunk, Document
 
@@ -122,7 +123,7 @@ def first_line_title(text: str, max_chars: int = 150) -> str:
     for line in text[:2000].splitlines():
         if len(line.split()) >= 3 and boilerplate_weight(line) == 1.0:
             spans = sentence_spans(line)
-            return line[: spans[0][1]][:max_chars].strip() if spans else ""
+            return short(line[: spans[0][1]], max_chars) if spans else ""
     return ""
 
 

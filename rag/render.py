@@ -85,9 +85,12 @@ def page_label(pages: tuple[int, int] | list[int] | None) -> str:
     return f"p. {first}" if first == last else f"pp. {first}–{last}"
 
 
-def short(text: str, limit: int = 160) -> str:
-    """`text` on one line, cut at a word boundary to at most `limit` characters."""
+def short(text: str, max_chars: int = 160) -> str:
+    """`text` on one line, cut at a word boundary with "…" when it is longer than
+    `max_chars` (a title, a label or a quote shown in a list; a span is never cut)."""
     flat = " ".join(text.split())
-    if len(flat) <= limit:
+    if len(flat) <= max_chars:
         return flat
-    return flat[:limit].rsplit(" ", 1)[0] + "…"
+    cut = flat[: max_chars - 1]
+    space = len(cut) if flat[len(cut)] == " " else cut.rfind(" ")
+    return (cut[:space] if space > max_chars // 2 else cut).rstrip(" ,;:–—-") + "…"

@@ -52,7 +52,7 @@ def test_long_titles_are_cut(store: ChatStore) -> None:
     chat_id = store.create()
     store.append(chat_id, "user", "why " * 40)
     title = store.load(chat_id).title
-    assert len(title) == 60 and title.endswith("…")
+    assert len(title) <= 60 and title == "why " * 14 + "why…"
 
 
 def test_rename_and_delete(store: ChatStore) -> None:

@@ -95,3 +95,11 @@ def test_markers_become_badges() -> None:
 ])
 def test_short(text: str, limit: int, expected: str) -> None:
     assert short(text, limit) == expected
+
+
+def test_a_long_title_is_cut_at_a_word_with_an_ellipsis() -> None:
+    title = "Some paragraph text that runs through the floating picture: Lorem ipsum dolor"
+    assert short(title, 40) == "Some paragraph text that runs through…"
+    assert short("  Two\n words ", 40) == "Two words"
+    assert short("x" * 60, 20) == "x" * 19 + "…"
+    assert all(len(short(title, n)) <= n for n in range(10, 90))

@@ -18,6 +18,7 @@ from collections import Counter
 
 from rag.readers.hyphens import Vocabulary, glue
 from rag.readers.layout import HYPHEN_MARK, Block, Line, blocks_of, same_size
+from rag.render import short
 from rag.types import Extracted
 
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be furniture
@@ -178,7 +179,7 @@ def title_from(pages: list[list[Block]], body_size: float) -> str:
         heading = max(named, key=lambda b: b.size)
         larger = heading.size > body_size and not same_size(heading.size, body_size)
         chosen = heading.lines if larger else named[0].lines[:1]
-        return " ".join(" ".join(clean(ln.text) for ln in chosen).split())[:200]
+        return short(" ".join(clean(ln.text) for ln in chosen), 200)
     return ""
 
 

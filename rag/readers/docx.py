@@ -18,6 +18,7 @@ import zipfile
 from rag.chunking import first_line_title
 from rag.errors import UnreadableDocument
 from rag.readers.text import TITLE_CHARS
+from rag.render import short
 from rag.types import Extracted
 
 UNPACKED_LIMIT = 200_000_000
@@ -98,4 +99,4 @@ def read_docx(data: bytes) -> Extracted:
     text = "".join(parts)
     heading_title = next((t for t, heading in blocks if heading), "")
     title = property_title or heading_title or first_line_title(text, TITLE_CHARS)
-    return Extracted(text, " ".join(title.split())[:TITLE_CHARS])
+    return Extracted(text, short(title, TITLE_CHARS))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from rag.chunking import first_line_title
 from rag.readers.text import TITLE_CHARS, decode
+from rag.render import short
 from rag.types import Extracted
 
 
 def _title(soup) -> str:
     for tag in (soup.title, soup.find("h1")):
         if tag is not None and (words := " ".join(tag.get_text(" ").split())):
-            return words[:TITLE_CHARS]
+            return short(words, TITLE_CHARS)
     return ""
 
 

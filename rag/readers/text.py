@@ -13,6 +13,7 @@ import re
 
 from rag.chunking import first_line_title
 from rag.errors import UnreadableDocument
+from rag.render import short
 from rag.types import Extracted
 
 
@@ -67,5 +68,5 @@ def read_markdown(data: bytes) -> Extracted:
     heading = _MARKDOWN_HEADING.search(read.text[:5000])
     if heading is None:
         return read
-    title = re.sub(r"[*_`]+", "", heading.group(1)).strip()[:TITLE_CHARS]
+    title = short(re.sub(r"[*_`]+", "", heading.group(1)), TITLE_CHARS)
     return Extracted(read.text, title or read.title)
