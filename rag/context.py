@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.sentences import sentence_spans
@@ -44,13 +44,15 @@ class Budget:
                 and (self.passages is None or taken < self.passages))
 
 
-def with_neighbours(table: ChunkTable, ranked: Ranked, share: float) -> list[tuple[int, float]]:
+def with_neighbours(table: ChunkTable, ranked: Ranked, share: float
+                    ) -> Iterator[tuple[int, float]]:
     """The ranking with each chunk's neighbours in its document joining it at `share` of
     the chunk's score: a neighbour comes after its chunk, before the first chunk scoring
-    less than it. The ranking's own order is kept (it need not be sorted by score)."""
+    less than it. The ranking's own order is kept (it need not be sorted by score). Lazy:
+    a context full after five passages reads no further into a ranking of hundreds."""
     if share <= 0:
-        return list(ranked)
-    out: list[tuple[int, float]] = []
+        yield from ranked
+        return
     placed: set[int] = set()
     waiting: dict[int, float] = {}  # neighbour row -> its share of its chunk's score
     # (-share, when it first waited, row) of `waiting`, stale ones included: the best
@@ -58,8 +60,7 @@ def with_neighbours(table: ChunkTable, ranked: Ranked, share: float) -> list[tup
     queue: list[tuple[float, int, int]] = []
     since: dict[int, int] = {}
 
-    def place(row: int, score: float, ranked_itself: bool = True) -> None:
-        out.append((row, score))
+    def place(row: int, score: float, ranked_itself: bool = True) -> tuple[int, float]:
         placed.add(row)
         waiting.pop(row, None)
         for near in (row - 1, row + 1) if ranked_itself else ():  # neighbours, not theirs
@@ -67,6 +68,7 @@ def with_neighbours(table: ChunkTable, ranked: Ranked, share: float) -> list[tup
                     near not in waiting or share * score > waiting[near]):
                 waiting[near] = share * score
                 heapq.heappush(queue, (-share * score, since.setdefault(near, len(since)), near))
+        return row, score
 
     def best_waiting() -> tuple[int, float] | None:
         while queue and waiting.get(queue[0][2]) != -queue[0][0]:
@@ -75,15 +77,14 @@ def with_neighbours(table: ChunkTable, ranked: Ranked, share: float) -> list[tup
 
     for row, score in ranked:
         while (best := best_waiting()) is not None and best[1] > score:
-            place(best[0], best[1], ranked_itself=False)
+            yield place(best[0], best[1], ranked_itself=False)
         if row not in placed:
-            place(row, score)
-    for near, score in sorted(waiting.items(), key=lambda item: -item[1]):
-        out.append((near, score))
-    return out
+            yield place(row, score)
+    yield from sorted(waiting.items(), key=lambda item: -item[1])
 
 
-def take(table: ChunkTable, ranked: Ranked, budget: Budget) -> list[tuple[int, float]]:
+def take(table: ChunkTable, ranked: Iterable[tuple[int, float]], budget: Budget
+         ) -> list[tuple[int, float]]:
     """The chunks taken best first within the budget, skipping any that overflow it."""
     taken: list[tuple[int, float]] = []
     used = 0

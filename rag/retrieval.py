@@ -18,6 +18,7 @@ and all. It does not condense follow-ups (the engines do) and does not call a ch
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import zip_longest
 
@@ -32,6 +33,9 @@ from rag.store import ChunkTable, Store
 from rag.types import Passage
 
 MAX_DOCUMENTS = 10  # documents a question about several of them draws on, unless k is less
+# BM25 scoring is numpy and Python, the query's embedding onnxruntime, which lets go of
+# the interpreter while it runs: side by side they share the two cores
+_BM25 = ThreadPoolExecutor(max_workers=2, thread_name_prefix="citechat-bm25")
 
 
 @dataclass(frozen=True)
@@ -73,9 +77,12 @@ def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
     table = table or store.table()
     if not table.ids:
         return []
-    vector = embedder.embed_query(query)
-    if lexical_scores is None:
-        lexical_scores = table.lexical.scores(query)
+    if lexical_scores is None:  # BM25 scores on the other core while the query is embedded
+        pending = _BM25.submit(table.lexical.scores, query)
+        vector = embedder.embed_query(query)
+        lexical_scores = pending.result()
+    else:
+        vector = embedder.embed_query(query)
     lexical = _lexical_ranking(table, lexical_scores, fusion.candidates, docs)
     wanted = fusion.sentence_pool if fusion.sentence else fusion.candidates
     dense = store.dense_search(vector, wanted, docs) if fusion.chunk or fusion.sentence else []

@@ -85,7 +85,7 @@ class Rows:
             [text for _, _, text in rows], [str(m.get("context", "")) for _, m, _ in rows],
             np.concatenate([[0], np.cumsum([len(v) for v in vectors])]).astype(np.int64),
             np.concatenate([v for v in vectors if len(v)] or [np.zeros((0, dims))]
-                           ).astype(np.float16),
+                           ).astype(np.float16, copy=False),
         )
 
     @classmethod
@@ -101,7 +101,8 @@ class Rows:
               for name in ("docs", "hashes", "starts", "ends", "weights")),
             [t for p in parts for t in p.texts], [c for p in parts for c in p.contexts],
             np.concatenate([[0], np.cumsum(np.concatenate(counts))]).astype(np.int64),
-            np.concatenate(vectors).astype(np.float16) if vectors else parts[0].vectors,
+            np.concatenate(vectors).astype(np.float16, copy=False) if vectors
+            else parts[0].vectors,
         )
 
 
@@ -140,14 +141,21 @@ class Segment:
         return cls.of_rows(Rows.of(rows))
 
     @classmethod
-    def of_rows(cls, rows: Rows) -> Segment:
-        """The segment of these rows, with its BM25 index built."""
+    def of_rows(cls, rows: Rows, lexical: LexicalIndex | None = None) -> Segment:
+        """The segment of these rows, with its BM25 index (built unless given)."""
         return cls(
             uuid.uuid4().hex, rows.ids, rows.docs, rows.hashes, rows.starts, rows.ends,
             rows.weights, rows.texts, rows.contexts, rows.first_sentence, rows.vectors,
-            LexicalIndex.build([f"{c} {t}" for c, t in zip(rows.contexts, rows.texts,
-                                                             strict=True)]),
+            lexical or LexicalIndex.build(_indexed([rows])),
         )
+
+    @classmethod
+    def of_parts(cls, parts: Sequence[Rows]) -> Segment:
+        """The segment of the parts' rows, one part after another. The BM25 index is built
+        before the sentence vectors are joined: at 100k chunks each takes a few hundred MB
+        while it is made, and never both at once."""
+        lexical = LexicalIndex.build(_indexed(parts))
+        return cls.of_rows(Rows.joined(parts), lexical)
 
     def rows_of(self, keep: np.ndarray) -> list[tuple[str, dict, str]]:
         """The kept rows as `build` takes them (to merge or rebuild segments)."""
@@ -197,6 +205,11 @@ class Segment:
             rows["texts"], rows["contexts"], first_sentence, vectors,
             LexicalIndex.load(folder / "bm25", len(rows["ids"])),
         )
+
+
+def _indexed(parts: Sequence[Rows]) -> list[str]:
+    """What BM25 indexes of each row: its context (titles, headings) and its text."""
+    return [f"{c} {t}" for p in parts for c, t in zip(p.contexts, p.texts, strict=True)]
 
 
 def vectors_in(folder: Path) -> np.ndarray:

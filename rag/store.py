@@ -200,6 +200,7 @@ class Store:
         if not full and self.generations.last_write_finished():
             return 0
         orphans = self._orphans({(d.name, d.content_hash) for d in self.list_documents()})
+        table_reader.return_freed_memory()  # the scan's records
         for part in self._batches(len(orphans)):
             self.chunks.delete(ids=orphans[part])
         self.generations.bump()  # and marks the store clean

@@ -11,8 +11,10 @@ generation moved.
 
 from __future__ import annotations
 
+import ctypes
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from rag.chunk_table import ChunkTable, DocInfo, load_segments, save_table
@@ -37,6 +39,7 @@ def read_table(store: Store, known: ChunkTable | None) -> ChunkTable:
         if _counts(table) == Counter({d.name: d.chunks for d in infos}):
             if table is not known:
                 save_table(store.cache_dir, table)
+                return_freed_memory()
             return table
     return table  # used, but not cached: another process keeps writing
 
@@ -58,8 +61,7 @@ def _table_for(store: Store, known: ChunkTable | None, infos: list[DocInfo]) -> 
         unread = missing - written.keys()
         fetched = _fetch(store, unread, whole=len(unread) > WHOLE_READ_SHARE * len(infos)
                          ) if unread else []
-        segments = [*segments, Segment.of_rows(Rows.joined([*written.values(),
-                                                            Rows.of(fetched)]))]
+        segments = [*segments, Segment.of_parts([*written.values(), Rows.of(fetched)])]
     return ChunkTable.of_segments(fingerprint, compacted(segments, live), live)
 
 
@@ -106,3 +108,13 @@ def _texts(store: Store, versions: set[Key], whole: bool) -> dict[Key, str]:
 
 def _got(got: dict) -> tuple[list, list, list]:
     return got["ids"], got["metadatas"], got["documents"]
+
+
+def return_freed_memory() -> None:
+    """Hand the heap pages a bulk read freed back to the system. Building a segment, or
+    scanning every record for leftovers, makes and drops many small objects (rows, base64
+    vectors, BM25 tokens); glibc keeps their pages, so without this a process that has
+    read a 100k-chunk table holds ~350 MB it no longer uses. Elsewhere than glibc it does
+    nothing."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -108,5 +108,5 @@ def test_neighbours_keep_an_unsorted_ranking_in_its_order() -> None:
     """A round-robin over documents is not sorted by score; its order must survive."""
     table, _ = table_of(STORY, "Rivers and hills.", size=40)
     last = len(table.ids) - 1
-    joined = with_neighbours(table, [(last, 0.2), (6, 0.9)], 0.5)
+    joined = list(with_neighbours(table, [(last, 0.2), (6, 0.9)], 0.5))
     assert [row for row, _ in joined] == [last, 6, 5, 7]
