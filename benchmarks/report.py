@@ -290,7 +290,8 @@ def _retrieval_notes(sizes: list[dict], why_not: str) -> list[str]:
               f"BM25 segments, and the {top['sentences']:,} sentence vectors as float16, "
               f"{top['sentences'] * 384 * 2 / 2**20:,.0f} MB) brings it to "
               f"{peak['after_queries']:,} MB; the peak, {peak['peak']:,} MB, includes writing "
-              "the corpus."]
+              "the corpus and building the table from the rows written (its BM25 index, then "
+              "its sentence matrix)."]
     if top["chunks"] >= LARGEST and peak["peak"] > 1536:
         notes.append("That is over the 1.5 GB goal.")
     if "opened" in peak:

@@ -146,7 +146,7 @@ class Segment:
         return cls(
             uuid.uuid4().hex, rows.ids, rows.docs, rows.hashes, rows.starts, rows.ends,
             rows.weights, rows.texts, rows.contexts, rows.first_sentence, rows.vectors,
-            lexical or LexicalIndex.build(_indexed([rows])),
+            lexical if lexical is not None else LexicalIndex.build(_indexed([rows])),
         )
 
     @classmethod
