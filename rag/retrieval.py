@@ -77,12 +77,11 @@ def fused_rows(store: Store, embedder: Embedder, query: str, docs: Sequence[str]
     table = table or store.table()
     if not table.ids:
         return []
-    if lexical_scores is None:  # BM25 scores on the other core while the query is embedded
-        pending = _BM25.submit(table.lexical.scores, query)
-        vector = embedder.embed_query(query)
+    # BM25 scores on the other core while the query is embedded
+    pending = _BM25.submit(table.lexical.scores, query) if lexical_scores is None else None
+    vector = embedder.embed_query(query)
+    if pending is not None:
         lexical_scores = pending.result()
-    else:
-        vector = embedder.embed_query(query)
     lexical = _lexical_ranking(table, lexical_scores, fusion.candidates, docs)
     wanted = fusion.sentence_pool if fusion.sentence else fusion.candidates
     dense = store.dense_search(vector, wanted, docs) if fusion.chunk or fusion.sentence else []

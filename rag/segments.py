@@ -93,6 +93,8 @@ class Rows:
         """The parts' rows one after the other (each keeps its versions' rows together)."""
         if not parts:
             return cls.of([])
+        if len(parts) == 1:
+            return parts[0]  # rows are immutable: nothing to copy
         counts = [np.diff(p.first_sentence) for p in parts]
         vectors = [p.vectors for p in parts if len(p.vectors)]
         return cls(
@@ -138,16 +140,7 @@ class Segment:
     @classmethod
     def build(cls, rows: Sequence[tuple[str, dict, str]]) -> Segment:
         """The segment of (chunk id, chunk metadata, chunk text) rows."""
-        return cls.of_rows(Rows.of(rows))
-
-    @classmethod
-    def of_rows(cls, rows: Rows, lexical: LexicalIndex | None = None) -> Segment:
-        """The segment of these rows, with its BM25 index (built unless given)."""
-        return cls(
-            uuid.uuid4().hex, rows.ids, rows.docs, rows.hashes, rows.starts, rows.ends,
-            rows.weights, rows.texts, rows.contexts, rows.first_sentence, rows.vectors,
-            lexical if lexical is not None else LexicalIndex.build(_indexed([rows])),
-        )
+        return cls.of_parts([Rows.of(rows)])
 
     @classmethod
     def of_parts(cls, parts: Sequence[Rows]) -> Segment:
@@ -155,7 +148,11 @@ class Segment:
         before the sentence vectors are joined: at 100k chunks each takes a few hundred MB
         while it is made, and never both at once."""
         lexical = LexicalIndex.build(_indexed(parts))
-        return cls.of_rows(Rows.joined(parts), lexical)
+        rows = Rows.joined(parts)
+        return cls(
+            uuid.uuid4().hex, rows.ids, rows.docs, rows.hashes, rows.starts, rows.ends,
+            rows.weights, rows.texts, rows.contexts, rows.first_sentence, rows.vectors, lexical,
+        )
 
     def rows_of(self, keep: np.ndarray) -> list[tuple[str, dict, str]]:
         """The kept rows as `build` takes them (to merge or rebuild segments)."""
