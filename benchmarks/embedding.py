@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import interleaved, median, squad_paragraphs
+from benchmarks.common import ROOT, interleaved, median, squad_paragraphs
 from rag.embedding import MAX_TOKENS, TOKENIZER, OnnxEmbedder, _model_path
 from rag.sentences import sentence_spans
 
-CHROMA_FILES = ("config.json", "special_tokens_map.json", "tokenizer_config.json",
-                "tokenizer.json", "vocab.txt")
+# what Chroma reads beside the model and the tokenizer (benchmarks/data/README.md)
+CHROMA_FILES = ROOT / "benchmarks/data/chroma-minilm"
 
 
 def _sentences() -> list[str]:
@@ -65,8 +65,9 @@ def chroma_default(folder: Path):
     target = folder / ONNXMiniLM_L6_V2.EXTRACTED_FOLDER_NAME
     target.mkdir(parents=True)
     shutil.copy(model, target / "model.onnx")
-    for name in CHROMA_FILES:
-        shutil.copy(tokenizer.parent / name, target / name)
+    shutil.copy(tokenizer, target / "tokenizer.json")
+    for path in CHROMA_FILES.iterdir():
+        shutil.copy(path, target / path.name)
 
     class Offline(ONNXMiniLM_L6_V2):
         DOWNLOAD_PATH = folder

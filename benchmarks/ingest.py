@@ -3,10 +3,12 @@ unchanged folder, and a re-ingest after 1% of the files changed (rounded up to w
 files). Real text and real embeddings: one file per SQuAD 2.0 paragraph (173 of them,
 ~700 characters each; copies with a line appended when more files are asked for).
 
-Beside the full ingest, taking turns with it, the ingest a LangChain user would write
+Beside the full ingest, taking turns with it: the ingest a LangChain user would write
 (the RAG tutorial's: every file read, RecursiveCharacterTextSplitter(1000, 200), the same
-embedder, one batched write into a persistent Chroma collection), as a ratio of files per
-second.
+embedder, one batched write into a persistent Chroma collection), and citechat's own full
+ingest at BEFORE, the code whose 8.1 files/s the scaling goal doubles (a temporary
+checkout, in a child process: benchmarks/ingest_once.py), each as a ratio of files per
+second measured in the same turns.
 
 Each figure is the median of several runs: full ingests into fresh stores, re-ingests
 of the same store, each "changed" run editing different files. Times cover
@@ -15,17 +17,21 @@ of the same store, each "changed" run editing different files. Times cover
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import median, squad_paragraphs
+from benchmarks.common import ROOT, checkout_at, median, squad_paragraphs
 from rag.config import load_settings
 from rag.embedding import Embedder, build_embedder
 from rag.pipeline import Pipeline
 
 REPEATS = 5
+BEFORE = "a807b69"  # 2026-11-23: 8.1 files/s, the figure the scaling goal doubles
 
 
 def write_corpus(folder: Path, files: int) -> list[Path]:
@@ -84,20 +90,29 @@ def tutorial_ingest(corpus: Path, data: Path, embedder: Embedder) -> tuple[float
     return time.perf_counter() - started, len(pieces)
 
 
+def ingest_at(tree: Path, env: dict[str, str], corpus: Path, data: Path) -> float:
+    """Seconds of a full ingest by the citechat checked out in `tree`."""
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks/ingest_once.py"), str(corpus),
+                           str(data)], check=True, capture_output=True, text=True, cwd=tree,
+                          env=env)
+    return json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+
+
 def run(quick: bool) -> dict:
     files = 40 if quick else 173
     changed = math.ceil(files / 100)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, checkout_at(BEFORE) as (tree, env):
         folder = Path(tmp)
         paths = write_corpus(folder / "corpus", files)
-        fulls, tutorials = [], []
+        fulls, tutorials, befores = [], [], []
         embedder = build_embedder(load_settings(data_dir=folder))
-        for n in range(REPEATS):  # taking turns, so that load on the machine hits both
+        for n in range(REPEATS):  # taking turns, so that load on the machine hits all three
             seconds, pipeline, full = full_ingest(folder / "corpus", folder / f"data{n}",
                                                   embedder)
             fulls.append(seconds)
             tutorials.append(tutorial_ingest(folder / "corpus", folder / f"tutorial{n}",
                                              embedder))
+            befores.append(ingest_at(tree, env, folder / "corpus", folder / f"before{n}"))
         again = [timed_ingest(pipeline, folder / "corpus") for _ in range(REPEATS)]
         partial = []
         for n in range(REPEATS):
@@ -109,12 +124,18 @@ def run(quick: bool) -> dict:
     full_s, unchanged_s = median(fulls), median([s for s, _ in again])
     changed_s = median([s for s, _ in partial])
     tutorial_s = median([s for s, _ in tutorials])
+    turns = [before / now for before, now in zip(befores, fulls, strict=True)]
     return {"files": files, "chunks": chunks, "repeats": REPEATS,
             "full_s": round(full_s, 2), "full": full,
             "files_per_s": round(files / full_s, 1),
             "tutorial": {"full_s": round(tutorial_s, 2), "chunks": tutorials[0][1],
                          "files_per_s": round(files / tutorial_s, 1),
                          "citechat_over_tutorial": round(full_s / tutorial_s, 2)},
+            "before": {"commit": BEFORE, "full_s": round(median(befores), 2),
+                       "files_per_s": round(files / median(befores), 1),
+                       # each turn's ratio of times; the median of them
+                       "speedup_per_turn": [round(r, 2) for r in turns],
+                       "speedup": round(median(turns), 2)},
             "reingest_unchanged_s": round(unchanged_s, 3), "unchanged": again[0][1],
             "speedup_unchanged": round(full_s / unchanged_s, 1),
             "changed_files": changed, "reingest_changed_s": round(changed_s, 3),
