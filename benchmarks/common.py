@@ -81,10 +81,16 @@ def rss_mb() -> float:
 def run_child(module: str, *args: str, timeout: float = 1800) -> dict[str, Any]:
     """Run `python -m module args` and return the JSON it prints last: a measurement in
     its own process, so its peak memory is its own."""
-    done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT)
+    return run_json([sys.executable, "-m", module, *args], timeout=timeout)
+
+
+def run_json(command: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None,
+             timeout: float = 1800) -> dict[str, Any]:
+    """Run `command` and return the JSON it prints last; its error output if it fails."""
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd,
+                          env=env)
     if done.returncode != 0:
-        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{' '.join(command[1:])} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -17,15 +17,13 @@ of the same store, each "changed" run editing different files. Times cover
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import ROOT, checkout_at, median, squad_paragraphs
+from benchmarks.common import ROOT, checkout_at, median, run_json, squad_paragraphs
 from rag.config import load_settings
 from rag.embedding import Embedder, build_embedder
 from rag.pipeline import Pipeline
@@ -92,10 +90,8 @@ def tutorial_ingest(corpus: Path, data: Path, embedder: Embedder) -> tuple[float
 
 def ingest_at(tree: Path, env: dict[str, str], corpus: Path, data: Path) -> float:
     """Seconds of a full ingest by the citechat checked out in `tree`."""
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks/ingest_once.py"), str(corpus),
-                           str(data)], check=True, capture_output=True, text=True, cwd=tree,
-                          env=env)
-    return json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+    return run_json([sys.executable, str(ROOT / "benchmarks/ingest_once.py"), str(corpus),
+                     str(data)], cwd=tree, env=env)["seconds"]
 
 
 def run(quick: bool) -> dict:

@@ -85,11 +85,6 @@ def _goals(r: dict) -> str:
                         f"{b['files_per_s']} files/s) "
                         f"| LangChain tutorial: {g['tutorial']['files_per_s']} files/s "
                         f"| {verdict(b['speedup'] >= 2)} |")
-        elif "files_per_s" in g:
-            rows.append(f"| 3 | full ingest ≥ {2 * INGEST_BEFORE} files/s (2× the "
-                        f"{INGEST_BEFORE} of 2026-11-23) | **{g['files_per_s']} files/s** "
-                        f"| LangChain tutorial: {g['tutorial']['files_per_s']} files/s "
-                        f"| {verdict(g['files_per_s'] >= 2 * INGEST_BEFORE)} |")
     if _ok(r.get("quality")):
         q = r["quality"]
         for data, label in (("squad", "SQuAD 2.0"), ("dev", "dev.jsonl")):
