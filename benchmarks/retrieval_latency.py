@@ -43,7 +43,7 @@ from rag.config import load_settings
 from rag.documents import content_hash
 from rag.embedding import OnnxEmbedder
 from rag.pipeline import Pipeline
-from rag.retrieval import Fusion, _lexical_ranking, fused_rows, hop_bridges, retrieve
+from rag.retrieval import Fusion, _lexical_ranking, hop_bridges, retrieve
 from rag.sentences import sentence_spans
 from rag.store import Store, Version
 from rag.types import Chunk, Document
@@ -219,8 +219,7 @@ def measure(size: int, queries: int) -> dict:
             plain += times["plain"]
             steps.append(stages(store, embedder, query))
             table = store.table()
-            asked_again += bool(hop_bridges(table, query, fused_rows(store, embedder, query,
-                                                                     table=table)))
+            asked_again += bool(hop_bridges(table, query, table.lexical.scores(query)))
         counts = {"chunks": store.chunks.count(),
                   "sentences": sum(len(s.vectors) for s in store.table().segments),
                   "documents": len(store.list_documents())}

@@ -2,14 +2,16 @@
 
 "Who directed the film that was shot in Leland in 1986?" names neither the film nor its
 director. The passage that answers the first half ("...Maximum Overdrive was filmed in
-Leland") names what the second half hinges on. So when the best passage names things
-the question does not, and some of those are at home in other documents, the question is
-asked again with those names added — if it is long enough to describe something it does
-not name (`may_bridge`): a short factoid question is not asked twice. What that second
-retrieval finds outside the best passage's document joins the ranking (a chunk keeps the
-better of its two scores); what it finds inside that document is left to the first
-ranking, which already ranks that document's chunks for the question itself. The first
-hop's best stays first, so an answer can cite a sentence for each hop.
+Leland") names what the second half hinges on. So when the best passage by BM25 names
+things the question does not, and some of those are at home in other documents, the
+question is asked again with those names added — if it is long enough to describe
+something it does not name (`may_bridge`): a short factoid question is not asked twice.
+BM25's best rather than the fused ranking's is known before the question is embedded, so
+the second retrieval runs beside the first. What it finds outside the first ranking's
+best document joins the ranking (a chunk keeps the better of its two scores); what it
+finds inside that document is left to the first ranking, which already ranks that
+document's chunks for the question itself. The first hop's best stays first, so an
+answer can cite a sentence for each hop.
 
 Comparisons ("Which is older, A or B?", "Are A and B both...?") need a passage on each
 thing compared: the best-ranked chunk mentioning each is placed right after the first

@@ -3,6 +3,7 @@ and retrieval over a small collection where the second hop is what finds the ans
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rag.multihop import (
@@ -15,7 +16,7 @@ from rag.multihop import (
     with_leads,
     without,
 )
-from rag.retrieval import Fusion, retrieve
+from rag.retrieval import Fusion, hop_bridges, hop_ranking, retrieve
 
 
 @pytest.mark.parametrize(("text", "found"), [
@@ -140,6 +141,38 @@ def test_a_short_question_is_not_asked_again(towns, monkeypatch) -> None:
         assert elsewhere
         assert len(asked) == (2 if may_bridge(question) else 1)
     assert not may_bridge("In what county is Leland?")
+
+
+def test_the_hop_starts_from_bm25s_best_chunk(towns) -> None:
+    """The hop's names come from the chunk BM25 ranks first, so it needs no embedding;
+    no hop when that chunk is the only place its names occur, or nothing matches."""
+    question = "Who directed the film that was shot in Leland in 1986?"
+    table = towns.store.table()
+    scores = table.lexical.scores(question)
+    assert table.docs[int(np.argmax(scores))] == "leland.txt"
+    bridges = hop_bridges(table, question, scores)
+    assert "Maximum Overdrive" in bridges
+    # the hop adds the names' BM25 scores to the question's instead of scoring again
+    np.testing.assert_allclose(
+        table.lexical.scores(follow_up(question, bridges)),
+        scores + sum(table.lexical.scores(name) for name in bridges), rtol=1e-5)
+    assert hop_bridges(table, question, scores, docs=["leland.txt"]) == []
+    assert hop_bridges(table, question, np.zeros_like(scores)) == []
+
+
+def test_the_hop_ranking_is_empty_when_not_asked(towns) -> None:
+    from concurrent.futures import Future
+
+    table = towns.store.table()
+    for question, asked in (("In what county is Leland?", False),
+                            ("Who directed the film that was shot in Leland in 1986?", True)):
+        scores: Future = Future()
+        scores.set_result(table.lexical.scores(question))
+        ranking = hop_ranking(towns.store, towns.embedder, question, None, Fusion(), table,
+                              scores)
+        assert bool(ranking) is asked
+        if asked:
+            assert "overdrive.txt" in {str(table.docs[row]) for row, _ in ranking[:2]}
 
 
 def test_comparison_gets_a_passage_on_each_thing_compared(towns) -> None:
