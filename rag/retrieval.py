@@ -60,11 +60,15 @@ class Fusion:
     neighbour_share: float = 0.5  # a chunk's neighbours join the ranking at this share
 
 
+def _within(table: ChunkTable, scores: np.ndarray, docs: Sequence[str] | None) -> np.ndarray:
+    """`scores` (one per row of `table`) with the rows outside `docs` zeroed, if given."""
+    return np.where(np.isin(table.docs, list(docs)), scores, 0.0) if docs else scores
+
+
 def _lexical_ranking(table: ChunkTable, scores: np.ndarray, n: int,
                      docs: Sequence[str] | None) -> list[int]:
     """The rows of the `n` best BM25 `scores` (one per row of `table`) within `docs`."""
-    if docs:
-        scores = np.where(np.isin(table.docs, list(docs)), scores, 0.0)
+    scores = _within(table, scores, docs)
     scored = np.flatnonzero(scores > 0)  # a question's terms are in few chunks of many
     n = min(n, len(scored))
     if n == 0:
@@ -198,8 +202,7 @@ def _found_elsewhere(table: ChunkTable, scores: np.ndarray, doc: str,
                      docs: Sequence[str] | None) -> bool:
     """Whether the chunk ranked first by a name's BM25 `scores` lies outside `doc`
     (within `docs`)."""
-    if docs:
-        scores = np.where(np.isin(table.docs, list(docs)), scores, 0.0)
+    scores = _within(table, scores, docs)
     best = int(np.argmax(scores)) if len(scores) else -1
     return best >= 0 and scores[best] > 0 and table.docs[best] != doc
 
