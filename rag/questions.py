@@ -9,12 +9,14 @@ Rules of thumb for English questions; no parser, no model.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import pairwise
 from typing import Literal
 
 from rag.names import LOWER, UPPER, entities
 
 AnswerType = Literal["name", "date", "number"]
+MARKED_TEXTS = 20_000  # texts whose names, and whether they hold a date or a number, are kept
 
 # "in each of the two articles", "across all documents": which documents, not what
 _SCOPE = re.compile(
@@ -45,8 +47,9 @@ _GROUP_OF_NAMED = re.compile(
 _YEAR_OR_DATE = re.compile(
     r"\b(?:1[5-9]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|"
     r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
-_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
-                     r"thousand|million|billion|dozen)\b", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+_NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
+                          r"thousand|million|billion|dozen)\b", re.IGNORECASE)
 
 
 def is_cross_document(question: str) -> bool:
@@ -83,14 +86,32 @@ def holds_answer_type(question: str, text: str, kind: AnswerType | None = None) 
     `kind` when it is already known, to check many texts against one question."""
     kind = kind or answer_type(question)
     if kind == "name":
-        names = {m.group(0) for m in _NAME.finditer(text)} | {
-            m.group(0) for m in _GROUP_OF_NAMED.finditer(text)}
-        return any(name.lower() not in question.lower() for name in names)
+        asked = question.lower()
+        return any(name not in asked for name in _names_in(text))
     if kind == "date":
-        return bool(_YEAR_OR_DATE.search(text))
+        return _holds_date(text)
     if kind == "number":
-        return bool(_NUMBER.search(text))
+        return _holds_number(text)
     return False
+
+
+# The same chunks and sentences are checked for question after question: what each
+# holds is kept (one kind at a time: a question asks for one)
+@lru_cache(maxsize=MARKED_TEXTS)
+def _names_in(text: str) -> frozenset[str]:
+    """The names a text holds, lower-cased."""
+    return frozenset(m.group(0).lower() for pattern in (_NAME, _GROUP_OF_NAMED)
+                     for m in pattern.finditer(text))
+
+
+@lru_cache(maxsize=MARKED_TEXTS)
+def _holds_date(text: str) -> bool:
+    return bool(_YEAR_OR_DATE.search(text))
+
+
+@lru_cache(maxsize=MARKED_TEXTS)
+def _holds_number(text: str) -> bool:
+    return bool(_DIGIT.search(text) or _NUMBER_WORD.search(text))
 
 
 # "What punishments…", "Which changes…", "List the…": the answer is several things

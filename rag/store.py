@@ -251,12 +251,13 @@ class Store:
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     def sentence_search(self, vector: np.ndarray, n: int, docs: Sequence[str] | None = None,
-                        among: Sequence[str] | None = None) -> list[tuple[str, float]]:
+                        among: Sequence[str] | None = None,
+                        table: ChunkTable | None = None) -> list[tuple[str, float]]:
         """(chunk id, similarity of its best sentence) for the `n` chunks whose best
         sentence is nearest, best first: among the chunks `among` names (those other
         rankings found: a few hundred sentences scored exactly), else every chunk (exact,
-        and linear in the collection)."""
-        table = self.table()
+        and linear in the collection). `table`: the one the caller reads, if it has one."""
+        table = table or self.table()
         if among is None:
             rows = np.arange(len(table.ids))
         else:
