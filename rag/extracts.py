@@ -23,6 +23,7 @@ from rag.sentences import sentence_spans
 from rag.types import Passage
 
 MAX_SENTENCES = 3
+HEADING_START = 3  # a document's first line starts within this many characters (a BOM)
 MAX_GAP = 3  # characters of whitespace between two sentences read as neighbours
 
 
@@ -67,10 +68,21 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[Sentence]:
             if gap is None and found and found[-1].doc == doc:
                 after_break = offset + s - found[-1].end > 1  # a paragraph break, likely
             line = text[text.rfind("\n", 0, s) + 1:(text.find("\n", e) + 1 or len(text) + 1) - 1]
+            furniture = is_furniture(line) or is_heading(line, text[s:e], title, offset + s)
             found.append(Sentence(doc, offset + s, offset + e, text[s:e], rank, after_break,
-                                  is_furniture(line), title))
+                                  furniture, title))
             previous_end = e
     return found
+
+
+def is_heading(line: str, sentence: str, title: str, start: int) -> bool:
+    """Whether a sentence is its document's headline: a line of its own with no full
+    stop that is the title or opens the document ("No UK premiere for Rings musical",
+    "Strandloper (novel)"). It names the topic, so it looks like the answer to every
+    question about the document, and answers none."""
+    line = line.strip()
+    return line == sentence.strip() and not line.endswith(".") and (
+        start <= HEADING_START or line == title.strip())
 
 
 def neighbours(sentences: Sequence[Sentence], i: int, step: int) -> int | None:

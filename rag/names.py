@@ -48,7 +48,8 @@ _OPENING_RUN = re.compile(rf"^[\W_]*((?:{UPPER}[\w’'-]*\s+)*{UPPER}[\w’'-]*)
 _QUESTION_WORDS = frozenset(
     "who whom whose what which when where why how is are was were do does did can could "
     "should would will in on at of for according besides between the a an and or but to "
-    "from by with summarize summarise describe explain list name give tell i if".split())
+    "from by with summarize summarise describe explain list name give tell i if both either "
+    "neither each".split())
 _CLAUSE_START = re.compile(r"(?:^|[:;—–]|\s-)\s*$")  # what precedes a clause's first word
 
 

@@ -37,16 +37,26 @@ _SOURCE_DESCRIPTOR = re.compile(
 _ASKS_FOR_NAME = re.compile(
     r"\s*(who|whom|whose|(which|what) (\w+ ){0,2}(officials|people|persons|leaders|"
     r"ministers|politicians|diplomats|authors|officers))\b")
-_ASKS_FOR_DATE = re.compile(r"\s*(when|what year|in what year|what date)\b")
-_ASKS_FOR_NUMBER = re.compile(r"\s*(how many|how much|what percentage|how long|how old)\b")
+_ASKS_FOR_DATE = re.compile(
+    r"\s*(when|(?:(?:on|in|by|since|until) )?(?:what|which) "
+    r"(?:year|date|day|month|decade|century))\b")
+# "how many…", and "what is the budget / population / cost of…"
+_ASKS_FOR_NUMBER = re.compile(
+    r"\s*(how many|how much|what percentage|how long|how old|how far|how big|how large|"
+    r"(?:what|which)(?:'s|’s| is| was| are| were)? (?:the )?(?:\w+ )?(?:budget|cost|price|"
+    r"population|salary|percentage|amount|number|total|value|fee|fine|height|length|"
+    r"distance|area|size|speed|temperature|capacity|score|age|weight|rate)s?\b)")
 _NAME = re.compile(rf"(?<![.!?]\s)(?<!^)\b{UPPER}{LOWER}+(?:\s+{UPPER}{LOWER}+)+\b(?![’']s)")
 # "the leaders of Donetsk": people named by their group
 _GROUP_OF_NAMED = re.compile(
     r"\b(?:leaders?|officials?|governments?|ministers?|members?|representatives?|delegations?|"
     r"people|citizens|forces|presidents?|heads?) of (?:the )?[A-Z]\w+")
+# a year (1206, "in 911", 300 BC), a decade or century, a month or weekday
 _YEAR_OR_DATE = re.compile(
-    r"\b(?:1[5-9]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|"
-    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+    r"\b(?:1\d\d\d|20\d\d|\d{1,4}s|\d{1,2}(?:st|nd|rd|th)[- ]century|January|February|March|"
+    r"April|May|June|July|August|September|October|November|December|Monday|Tuesday|"
+    r"Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    r"|\b(?:in|since|until|by|from|of|AD) \d{3}\b(?![.,]?\d)|\b\d{1,4} (?:BC|AD|BCE|CE)\b")
 _DIGIT = re.compile(r"\d")
 _NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
                           r"thousand|million|billion|dozen)\b", re.IGNORECASE)

@@ -55,6 +55,8 @@ class Ranked:
                  growth: Growth = Growth()) -> None:
         self.sentences = sentences
         self.score = scores.score
+        self.terms = scores.terms
+        self.question_terms = scores.question_terms
         self.growth = growth
         self.order = [int(i) for i in np.argsort(-scores.score, kind="stable")]
 

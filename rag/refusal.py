@@ -4,7 +4,8 @@ The engine refuses when any of these holds (the first found is the reason given)
 rag/answerability.py's model (not the default), the signals are its inputs and it
 decides, except that a name the collection lacks always refuses:
 - `unknown`: a name or number of the question occurs nowhere in the collection;
-- `uncovered`: a name of the question is in none of the candidate sentences;
+- `uncovered`: a name of the question is in none of the candidate sentences nor the
+  titles of their documents;
 - `negation`: the question is negated ("never", "not", "n't") and the best extract is not;
 - `number`: a number of the question is missing from the best extract;
 - `low evidence`: the best sentence scores below the threshold.
@@ -28,7 +29,8 @@ from rag.names import LOWER, UPPER, entities
 
 DEFAULT_THRESHOLD = 0.25  # see docs/answers.md: the curve, and the cross-validated choice
 
-_NEGATION = re.compile(r"\b(?:not|never|cannot)\b|n[’']t\b", re.IGNORECASE)
+# lower case: "Never" capitalised inside a question is a title ("Never Cry Wolf")
+_NEGATION = re.compile(r"\b(?:not|never|cannot)\b|n[’']t\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?!\d*s\b)")  # "1990s" is a decade, not a number
 # "Irish", "Pakistani", "Canadian": a people or language, named otherwise in the text
 _DEMONYM = re.compile(rf"^{UPPER}{LOWER}+(?:ish|ian|ese|i|an|ch)$")

@@ -7,10 +7,12 @@ question (rag/questions.py):
 - about several documents: the best extract of each document that scores near the best;
 - comparing named things ("X or Y", "both X and Y"): the best extract naming each;
 - asking for a list ("What punishments…"): the best few sentences scoring near the best;
-- otherwise the best extract; when another document's sentence names something the
-  extract introduces and scores near it, that second hop; and the best one or two
-  sentences elsewhere that score ≥ 0.8 × the best (runner-ups: the blend ranks the
-  answer second or third often, docs/answers.md).
+- otherwise the best extract; when it names the subject of another retrieved document
+  (its title or file name) that the question does not, the second hop: the best
+  sentence of up to two such documents, favouring the question's terms the extract
+  lacks, instead of runner-ups; else the best one or two sentences elsewhere that score
+  ≥ 0.8 × the best (runner-ups: the blend ranks the answer second or third often,
+  docs/answers.md).
 The refusal rule (rag/refusal.py) reads the candidates and the best extract first.
 
 Both engines use it: the extractive engine quotes the extracts; the generative engine gets
@@ -19,6 +21,7 @@ the best few as its numbered passages. It does not write text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -37,18 +40,17 @@ from rag.ranked import Extract, Growth, Ranked
 from rag.refusal import (
     DEFAULT_THRESHOLD,
     Signals,
-    entities,
     question_numbers,
     read_signals,
     refusal_reason,
 )
-from rag.scoring import SentenceScorer
+from rag.scoring import DENSE_WEIGHT, SentenceScorer
 from rag.types import Passage
 
 NEAR_RATIO = 0.6  # another document's (or thing's) best extract, this close to the best
 LIST_RATIO = 0.8
-HOP_RATIO = 0.6
 MAX_EXTRACTS = 4
+HOPS = 2  # bridged documents quoted at most (HotpotQA: two found one answer more than one)
 # the refusal signals were calibrated on the sentences of the five best passages: a name
 # the question asks about that only a passage further down holds is not evidence
 SIGNAL_RANKS = 5
@@ -102,9 +104,13 @@ class Selector:
         texts = [s.text for s in sentences]
         window = ranked.window_text(first)
         near = [i for i, s in enumerate(sentences) if s.rank < SIGNAL_RANKS] or range(len(texts))
-        signals = read_signals(question, [texts[i] for i in near],
-                               [scores.terms[i] for i in near], window,
-                               float(ranked.score[first]), self.known)
+        # a document's title and file name say what it is about ("Costin aims for
+        # comeback", "Lover Come Back (film).txt"), though its sentences say "he"
+        titles = list(dict.fromkeys(t for i in near for t in (
+            sentences[i].title, sentences[i].doc.rsplit(".", 1)[0]) if t))
+        signals = read_signals(question, [texts[i] for i in near] + titles,
+                               [scores.terms[i] for i in near] + self.scorer.terms(titles),
+                               window, float(ranked.score[first]), self.known)
         dense = self.scorer.vectors(texts) @ self.scorer.embedder.embed_query(question)
         found = features(question, texts, scores, dense, first, window, signals)
         # trained on standalone questions: a follow-up ("Which country welcomed it?")
@@ -165,7 +171,10 @@ def _by_kind(question: str, asked: str, ranked: Ranked, best: Extract) -> list[E
         items = [ranked.extract(i, grow=False) for i in ranked.order
                  if ranked.score[i] >= LIST_RATIO * top]
         return _distinct([ranked.extract(ranked.order[0], ratio=0.0), *items])
-    return _distinct([best, *_second_hop(question, ranked, best, top), *_runner_up(ranked, best)])
+    hop = _second_hop(question, ranked, best)
+    if hop:  # the two hops answer together; a runner-up would only dilute them
+        return _distinct([best, *hop])
+    return _distinct([best, *_runner_up(ranked, best)])
 
 
 def _runner_up(ranked: Ranked, best: Extract) -> list[Extract]:
@@ -187,25 +196,41 @@ def _runner_up(ranked: Ranked, best: Extract) -> list[Extract]:
     return found
 
 
-def _second_hop(question: str, ranked: Ranked, best: Extract, top: float) -> list[Extract]:
-    """The best sentence of another document whose title is a name the best extract
-    introduces (the bridge of a two-hop question: "the film shot in Leland" names
-    "Maximum Overdrive", whose own article says who directed it), when it scores near
-    the best."""
-    asked = fold(question)
-    bridges = [n for n in entities(best.text) if not mentions(asked, n) and len(n) > 3]
-    if not bridges:
-        return []
+def _second_hop(question: str, ranked: Ranked, best: Extract) -> list[Extract]:
+    """The best sentence of each of up to HOPS other documents whose subject (title or
+    file name) the best extract names and the question does not: the bridge of a two-hop
+    question ("the film shot in Leland" names "Maximum Overdrive", whose own article
+    says who directed it). The bridge's document is the evidence however it scores; its
+    sentences are ranked with the question's terms the extract lacks counting as the
+    blend's lexical part."""
+    asked, quoted = fold(question), fold(best.text)
+    held = frozenset().union(*(ranked.terms[ranked.sentences.index(s)] for s in best.sentences))
+    rest = ranked.question_terms - held
 
-    def about_bridge(s: Sentence) -> bool:
-        if s.doc == best.doc:
-            return False
-        subjects = {fold(s.title), fold(s.doc.rsplit(".", 1)[0])}
-        return any(subject == fold(n) or subject.startswith(f"{fold(n)} (")
-                   for subject in subjects for n in bridges)
+    def hop_score(i: int) -> float:
+        share = len(rest & ranked.terms[i]) / max(1, len(rest))
+        return float(ranked.score[i]) + (1 - DENSE_WEIGHT) * share
 
-    i = ranked.best_where(about_bridge, HOP_RATIO * top)
-    return [] if i is None else [ranked.extract(i, grow=False)]
+    bridged = [i for i, s in enumerate(ranked.sentences) if s.doc != best.doc and any(
+        len(subject) > 3 and _says(quoted, subject) and not _says(asked, subject)
+        for subject in _subjects(s))]
+    found: list[Extract] = []
+    while bridged and len(found) < HOPS:
+        i = max(bridged, key=hop_score)
+        found.append(ranked.extract(i, grow=False))
+        bridged = [j for j in bridged if ranked.sentences[j].doc != ranked.sentences[i].doc]
+    return found
+
+
+def _subjects(s: Sentence) -> set[str]:
+    """What a sentence's document is about, folded: its title and file name, without a
+    trailing "(film)" or "(novel)"."""
+    return {re.sub(r"\s*\([^)]*\)$", "", fold(name)).strip()
+            for name in (s.title, s.doc.rsplit(".", 1)[0]) if name}
+
+
+def _says(folded_text: str, phrase: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", folded_text) is not None
 
 
 def as_passages(extract: Extract, passages: Sequence[Passage]) -> list[Passage]:

@@ -71,3 +71,19 @@ def test_refers_back(text: str, back: bool) -> None:
     ("(a) first", True), ("2,500 fines", False), ("A normal sentence.", False)])
 def test_is_list_item(text: str, item: bool) -> None:
     assert is_list_item(text) is item
+
+
+@pytest.mark.parametrize(("text", "title", "headings"), [
+    # a first line of its own without a full stop: the headline, quoted by no answer
+    ("Strandloper (novel)\n\nStrandloper is a novel by Alan Garner.", "", [True, False]),
+    # the title on a line of its own, below a masthead line that is prose
+    ("Sport news today.\nNo UK premiere for Rings musical\n\nThe show opens in Toronto.",
+     "No UK premiere for Rings musical", [False, True, False]),
+    # a first paragraph whose first sentence is taken for the title is prose
+    ("The crisis began in 1973 when oil rose. Prices rose.",
+     "The crisis began in 1973 when oil rose.", [False, False]),
+    ("Prices rose.\n\nThey fell.", "", [False, False]),  # a first line with a full stop
+])
+def test_a_headline_is_page_furniture(text: str, title: str, headings: list[bool]) -> None:
+    found = candidate_sentences([Passage("d.txt", 0, len(text), 1.0, text, title=title)])
+    assert [s.furniture for s in found] == headings

@@ -12,6 +12,8 @@ from rag.names import asserted, entities, names
     ("What did Émile Zola write in 1898?", ["Émile Zola", "1898"]),
     ("Who founded Łódź University?", ["Łódź University"]),
     ("Ötzi: where was he found?", []),  # a lone word opening a clause is its capital
+    ("Both Never Cry Wolf and Big Hero 6 were released by what label?",
+     ["Never Cry Wolf", "Big Hero 6"]),
 ])
 def test_entities_read_any_alphabets_capitals(question: str, found: list[str]) -> None:
     assert entities(question) == found

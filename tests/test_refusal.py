@@ -35,6 +35,11 @@ def test_a_number_the_best_extract_lacks() -> None:
     assert refusal_reason(found) == "number: 2022"
 
 
+def test_a_capitalised_never_is_a_title_not_a_negation() -> None:
+    assert signals("Did Never Cry Wolf lead the delegation?").negation is False
+    assert signals("Who never led the delegation?").negation is True
+
+
 def test_negation_is_matched_by_a_negated_extract() -> None:
     assert refusal_reason(signals("Which talks did not settle anything?",
                                   extract=CANDIDATES[1])) is None

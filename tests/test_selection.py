@@ -104,3 +104,68 @@ def test_runner_up(scores: list[float], runner_up: float | None, count: int,
     found = ranked(scores, Growth(runner_up=runner_up, runner_ups=count))
     extra = _runner_up(found, found.extract(0))
     assert [found.sentences.index(s) for e in extra for s in e.sentences] == second
+
+
+# -- the second hop (pure: given scores) -----------------------------------------------
+
+HOP_DOCS = {
+    "Leland.txt": "Leland\n\nMovies such as Maximum Overdrive have been shot in Leland.",
+    "Maximum Overdrive.txt": ("Maximum Overdrive\n\nMaximum Overdrive is a 1986 horror film. "
+                              "It was written and directed by Stephen King."),
+    "Wilmington.txt": "Wilmington\n\nWilmington is a port city near Leland.",
+}
+
+
+def hop_ranked(question: str, scores: dict[str, float]) -> Ranked:
+    """The candidates of HOP_DOCS, each scored as `scores` says by its first words."""
+    from rag.extracts import candidate_sentences
+    from rag.lexical import tokenize
+
+    sentences = candidate_sentences([Passage(d, 0, len(t), 1.0, t, title=t.split("\n")[0])
+                                     for d, t in HOP_DOCS.items()])
+    score = np.array([next((v for k, v in scores.items() if s.text.startswith(k)), 0.05)
+                      for s in sentences])
+    terms = tuple(frozenset(t) for t in tokenize([s.text for s in sentences]))
+    return Ranked(sentences, Scores(score, terms, frozenset(tokenize([question])[0])))
+
+
+@pytest.mark.parametrize(("question", "scores", "hop"), [
+    # the bridge's sentence holding what the extract lacks ("directed"), though it
+    # scores below the bridge's first sentence and far below the best; "It" is quoted
+    # with the sentence naming it
+    ("Who directed the one shot in Leland?",
+     {"Movies": 1.0, "Maximum Overdrive is": 0.3, "It was": 0.2},
+     "Maximum Overdrive is a 1986 horror film. It was written and directed by Stephen King."),
+    # a document the question names already is no hop
+    ("Who directed Maximum Overdrive, shot in Leland?",
+     {"Movies": 1.0, "Maximum Overdrive is": 0.3}, None),
+    # nor one the extract does not name (Leland is the question's)
+    ("Which port city is near Leland?", {"Wilmington is": 1.0}, None),
+])
+def test_second_hop(question: str, scores: dict[str, float], hop: str | None) -> None:
+    from rag.selection import _by_kind, _second_hop
+
+    found = hop_ranked(question, scores)
+    best = found.extract(found.order[0], grow=False)
+    hops = _second_hop(question, found, best)
+    assert [e.text for e in hops] == ([hop] if hop else [])
+    if hop:  # with a hop, the reply is the two hops: no runner-ups
+        assert [e.text for e in _by_kind(question, question, found, best)] == [best.text, hop]
+
+
+def test_a_name_only_the_title_holds_is_covered(selector) -> None:
+    """The article's sentences say "Jamie" and "he"; its title says "Costin"."""
+    text = ("Costin aims for comeback in 2006\n\nJamie Costin should be paralysed.\n\n"
+            + "Other news of the week followed. " * 30
+            + "\n\nJamie has daily cryotherapy in Poland. He is in a room cooled by liquid "
+              "nitrogen.")
+    title = text.split("\n")[0]
+    late = text.index("Jamie has")
+    found = selector.consider("How does the freezing treatment Costin had in Poland work?",
+                              [Passage("sport.txt", late, len(text), 1.0, text[late:],
+                                       title=title)])
+    assert found.signals.uncovered == ()
+    other = selector.consider("How does the freezing treatment Smith had in Poland work?",
+                              [Passage("sport.txt", late, len(text), 1.0, text[late:],
+                                       title=title)])
+    assert other.signals.uncovered == ("Smith",)
