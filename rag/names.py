@@ -59,11 +59,12 @@ def entities(question: str) -> list[str]:
     "Stopped: who…"): capitals there are the sentence's, not a name's."""
     found = []
     for match in _RUN.finditer(question):
-        words = [re.sub(r"[’']s$", "", w.strip(".,’'")) for w in match.group(0).split()]
-        words = [w for w in words if w and w.lower() not in _QUESTION_WORDS
+        run = [re.sub(r"[’']s$", "", w.strip(".,’'")) for w in match.group(0).split()]
+        words = [w for w in run if w and w.lower() not in _QUESTION_WORDS
                  and not re.fullmatch(r"\d+s", w)]
-        if len(words) == 1 and words[0].isalpha() and _CLAUSE_START.search(
-                question[:match.start()]):
+        # "Quick question: who…" opens with its capital; "Are Frozen and…" names a film
+        if len(words) == 1 and words[0] == run[0] and words[0].isalpha() and \
+                _CLAUSE_START.search(question[:match.start()]):
             continue
         if words:
             found.append(" ".join(words))

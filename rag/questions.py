@@ -156,3 +156,14 @@ def compared_things(question: str) -> list[str]:
         if _JOINED.match(between):
             joined += [n for n in (a, b) if n not in joined]
     return joined
+
+
+# "Are X and Y both film directors?": a yes or no the compared things' sentences can give;
+# "the same state" asks to compare values, which their words cannot
+_ASKS_IF_BOTH = re.compile(r"^\s*(?:are|is|were|was|do|does|did|have|has)\b(?=.*\bboth\b)"
+                           r"(?!.*\b(?:same|different|either|neither)\b)", re.IGNORECASE)
+
+
+def asks_if_both(question: str) -> bool:
+    """Whether the question asks yes or no of two things at once ("Are X and Y both…?")."""
+    return bool(_ASKS_IF_BOTH.match(question))

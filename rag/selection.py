@@ -5,7 +5,8 @@ Candidates are the passages' sentences (rag/extracts.py), scored by the fixed bl
 subject, a list's continuation, neighbours scoring nearly as well). Then, by the kind of
 question (rag/questions.py):
 - about several documents: the best extract of each document that scores near the best;
-- comparing named things ("X or Y", "both X and Y"): the best extract naming each;
+- comparing named things ("X or Y", "both X and Y"): the best extract naming each, and
+  for "Are X and Y both…?" a yes or no when the extracts' words settle it;
 - asking for a list ("What punishments…"): the best few sentences scoring near the best;
 - otherwise the best extract; when it names the subject of another retrieved document
   (its title or file name) that the question does not, the second hop: the best
@@ -28,9 +29,10 @@ from dataclasses import dataclass, replace
 from rag.answerability import Answerability, features
 from rag.embedding import Embedder
 from rag.extracts import Sentence, candidate_sentences
-from rag.lexical import fold, mentions
+from rag.lexical import fold, mentions, tokenize
 from rag.questions import (
     answer_type,
+    asks_if_both,
     compared_things,
     holds_answer_type,
     is_cross_document,
@@ -63,6 +65,7 @@ class Selection:
     refusal: str | None  # why the documents don't say, or None
     signals: Signals | None = None
     features: dict[str, float] | None = None  # what the answerability model reads
+    verdict: str | None = None  # "Yes" or "No" to "Are X and Y both…?", when the words say
 
 
 class Selector:
@@ -117,8 +120,8 @@ class Selector:
         # looks unanswerable on its own words, so the fixed rule judges it
         if self.answerability is not None and not context:
             signals = replace(signals, doubt=self.answerability.unanswerable(found))
-        return Selection(tuple(_by_kind(question, asked or question, ranked, best)), None,
-                         signals, found)
+        extracts = tuple(_by_kind(question, asked or question, ranked, best))
+        return Selection(extracts, None, signals, found, _both_verdict(question, ranked, extracts))
 
     def ranked_extracts(self, question: str, passages: Sequence[Passage], n: int,
                         context: str = "") -> list[Extract]:
@@ -175,6 +178,27 @@ def _by_kind(question: str, asked: str, ranked: Ranked, best: Extract) -> list[E
     if hop:  # the two hops answer together; a runner-up would only dilute them
         return _distinct([best, *hop])
     return _distinct([best, *_runner_up(ranked, best)])
+
+
+def _both_verdict(question: str, ranked: Ranked, extracts: Sequence[Extract]) -> str | None:
+    """"Yes" when each compared thing's extract holds every other term of the question
+    ("Are X and Y both film directors?"), "No" when a term one holds the other lacks
+    ("American" said of X, "Hungarian" of Y), else None: the words don't settle it."""
+    things = compared_things(question)
+    if len(things) < 2 or not asks_if_both(question):
+        return None
+    wanted = ranked.question_terms - frozenset().union(*tokenize([*things, "both"]))
+    held = []
+    for thing in things:
+        extract = next((e for e in extracts if mentions(fold(e.text), thing)), None)
+        if extract is None or not wanted:
+            return None
+        held.append(frozenset().union(*(ranked.terms[ranked.sentences.index(s)]
+                                        for s in extract.sentences)))
+    if all(wanted <= h for h in held):
+        return "Yes"
+    return "No" if any(any(t in h for h in held) and not all(t in h for h in held)
+                       for t in wanted) else None
 
 
 def _runner_up(ranked: Ranked, best: Extract) -> list[Extract]:

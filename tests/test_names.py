@@ -14,6 +14,7 @@ from rag.names import asserted, entities, names
     ("Ötzi: where was he found?", []),  # a lone word opening a clause is its capital
     ("Both Never Cry Wolf and Big Hero 6 were released by what label?",
      ["Never Cry Wolf", "Big Hero 6"]),
+    ("Are Frozen and Senet both games?", ["Frozen", "Senet"]),  # a name after "Are"
 ])
 def test_entities_read_any_alphabets_capitals(question: str, found: list[str]) -> None:
     assert entities(question) == found

@@ -169,3 +169,44 @@ def test_a_name_only_the_title_holds_is_covered(selector) -> None:
                               [Passage("sport.txt", late, len(text), 1.0, text[late:],
                                        title=title)])
     assert other.signals.uncovered == ("Smith",)
+
+
+# -- "Are X and Y both…?" (pure: the words of each thing's extract) --------------------
+
+FILMS = {
+    "Frozen.txt": "Frozen is a 2013 American animated musical fantasy film.",
+    "Escape.txt": "Escape from the Dark is a 1976 British family drama film.",
+    "Nolan.txt": "Christopher Nolan is an English-American film director.",
+    "Kalathil.txt": "Sathish Kalathil is an Indian film director.",
+}
+
+
+@pytest.mark.parametrize(("question", "verdict"), [
+    ("Are Christopher Nolan and Sathish Kalathil both film directors?", "Yes"),
+    ("Are Frozen and Escape from the Dark both animated films?", "No"),  # one is animated
+    ("Are Christopher Nolan and Sathish Kalathil both famous?", None),  # neither says
+    ("Are Frozen and Escape from the Dark from the same year?", None),  # values to compare
+    ("Which is older, Frozen or Escape from the Dark?", None),  # not a yes or no
+])
+def test_both_verdict(question: str, verdict: str | None) -> None:
+    from rag.extracts import candidate_sentences
+    from rag.lexical import tokenize
+    from rag.selection import _both_verdict
+
+    sentences = candidate_sentences([Passage(d, 0, len(t), 1.0, t) for d, t in FILMS.items()])
+    terms = tuple(frozenset(t) for t in tokenize([s.text for s in sentences]))
+    found = Ranked(sentences, Scores(np.ones(len(sentences)), terms,
+                                     frozenset(tokenize([question])[0])))
+    extracts = [found.extract(i, grow=False) for i in range(len(sentences))]
+    assert _both_verdict(question, found, extracts) == verdict
+
+
+def test_a_verdict_opens_the_reply_and_cites_nothing(selector) -> None:
+    from rag.engines.extractive import draft_from
+
+    docs = {"Frozen.txt": FILMS["Frozen.txt"], "Escape.txt": FILMS["Escape.txt"]}
+    found = selector.select("Are Frozen and Escape from the Dark both animated films?",
+                            [Passage(d, 0, len(t), 1.0, t) for d, t in docs.items()])
+    draft = draft_from(found)
+    assert found.verdict == "No" and draft.text.startswith("No, not both:\n- ")
+    assert sorted(s.doc for s in draft.sources) == sorted(docs)

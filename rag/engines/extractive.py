@@ -10,8 +10,9 @@ Every sentence is cited on its own. It refuses on the signals of rag/refusal.py 
 the documents lack, a negation or number the best extract lacks, low evidence).
 Summaries pick central sentences of each whole document (rag/summaries/).
 
-It cannot paraphrase, combine facts into a new sentence, or answer yes or no; a
-follow-up is carried by joining the previous question to it.
+It cannot paraphrase or combine facts into a new sentence; it answers yes or no only to
+"Are X and Y both…?", when the two extracts' words settle it. A follow-up is carried by
+joining the previous question to it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ _PRONOUNS = re.compile(
     r"\b(he|she|it|they|them|him|his|her|hers|their|theirs|this|that|these|those)\b",
     re.IGNORECASE)
 
+VERDICTS = {"Yes": "Yes, both:", "No": "No, not both:"}
 _BULLET = re.compile(r"^\s*[-–—•*·▪]\s+")  # a list item's own bullet, in a list of ours
 
 # Whether a phrase's terms occur anywhere in the collection (the BM25 vocabulary).
@@ -69,6 +71,8 @@ def draft_from(selection: Selection) -> Draft:
             cited.append(f"{shown} [{len(sources)}]")
         lines.append(" ".join(cited))
     text = lines[0] if len(lines) == 1 else "\n".join(f"- {line}" for line in lines)
+    if selection.verdict:  # "Yes." / "No, not both:" before the sentences that say so
+        text = f"{VERDICTS[selection.verdict]}\n{text}"
     return Draft(text, sources)
 
 
