@@ -167,3 +167,26 @@ _ASKS_IF_BOTH = re.compile(r"^\s*(?:are|is|were|was|do|does|did|have|has)\b(?=.*
 def asks_if_both(question: str) -> bool:
     """Whether the question asks yes or no of two things at once ("Are X and Y both…?")."""
     return bool(_ASKS_IF_BOTH.match(question))
+
+
+# "How many jobs…": the answer counts them ("1,000 jobs", "20% of Victorians")
+_HOW_MANY = re.compile(r"^\s*how many (?:of the |more |other )?(?P<noun>[a-z]{3,})", re.IGNORECASE)
+_COUNT = (r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+          r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|several|many|few)"
+          r"\b%?(?:[\s-]+[\w-]+){0,3}?[\s-]+")
+
+
+def missing_answer(question: str, text: str) -> str | None:
+    """The kind of answer the question asks for that `text` lacks: "date" for "when…",
+    "count" for "how many jobs…" (no number just before the word for what is counted),
+    "name" for "who…"; None when it holds one or the question asks for no such kind."""
+    kind = answer_type(question)
+    if kind in ("date", "name") and not holds_answer_type(question, text, kind):
+        return kind
+    counted = _HOW_MANY.match(question)
+    if counted:
+        noun = counted.group("noun").lower()
+        stem = noun[:max(4, len(noun) - 2)]
+        if not re.search(_COUNT + re.escape(stem), text, re.IGNORECASE):
+            return "count"
+    return None

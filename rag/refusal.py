@@ -8,6 +8,8 @@ decides, except that a name the collection lacks always refuses:
   titles of their documents;
 - `negation`: the question is negated ("never", "not", "n't") and the best extract is not;
 - `number`: a number of the question is missing from the best extract;
+- `no date` / `no count`: the question asks "when…" or "how many jobs…" and the best
+  extract holds no date, or no number just before the word for what is counted;
 - `low evidence`: the best sentence scores below the threshold.
 Each signal was measured on SQuAD 2.0's 12 articles (4,031 questions, half written to be
 unanswerable with the same names and words); the threshold is chosen by article-level
@@ -26,7 +28,11 @@ from dataclasses import dataclass
 
 from rag.lexical import fold, mentions, tokenize
 from rag.names import LOWER, UPPER, entities
+from rag.questions import missing_answer
 
+# a missing name is measured but not a reason: it refused more answerable questions than
+# unanswerable ones gained (docs/answers.md)
+MISSING_KINDS = ("date", "count")
 DEFAULT_THRESHOLD = 0.25  # see docs/answers.md: the curve, and the cross-validated choice
 
 # lower case: "Never" capitalised inside a question is a title ("Never Cry Wolf")
@@ -65,6 +71,7 @@ class Signals:
     uncovered: tuple[str, ...] = ()  # question names no candidate holds
     negation: bool = False  # the question is negated and the best extract is not
     numbers: tuple[str, ...] = ()  # question numbers the best extract lacks
+    missing: str | None = None  # the kind of answer asked for the best extract lacks
     doubt: float | None = None  # P(the documents don't say), when a model read them
 
 
@@ -80,7 +87,7 @@ def read_signals(question: str, candidates: Sequence[str],
     unknown = tuple(n for n in uncovered if known is not None and not known(n))
     negated = bool(_NEGATION.search(question)) and not _NEGATION.search(extract)
     numbers = tuple(n for n in question_numbers(question) if n not in extract)
-    return Signals(best, unknown, uncovered, negated, numbers)
+    return Signals(best, unknown, uncovered, negated, numbers, missing_answer(question, extract))
 
 
 def refusal_reason(signals: Signals, threshold: float = DEFAULT_THRESHOLD,
@@ -105,4 +112,6 @@ def _first_signal(signals: Signals) -> str | None:
         return "negation"
     if signals.numbers:
         return f"number: {signals.numbers[0]}"
+    if signals.missing in MISSING_KINDS:
+        return f"no {signals.missing}"
     return None

@@ -113,7 +113,8 @@ class Selector:
             sentences[i].title, sentences[i].doc.rsplit(".", 1)[0]) if t))
         signals = read_signals(question, [texts[i] for i in near] + titles,
                                [scores.terms[i] for i in near] + self.scorer.terms(titles),
-                               window, float(ranked.score[first]), self.known)
+                               window, self._evidence(question, context, sentences, ranked,
+                                                      first), self.known)
         dense = self.scorer.vectors(texts) @ self.scorer.embedder.embed_query(question)
         found = features(question, texts, scores, dense, first, window, signals)
         # trained on standalone questions: a follow-up ("Which country welcomed it?")
@@ -122,6 +123,17 @@ class Selector:
             signals = replace(signals, doubt=self.answerability.unanswerable(found))
         extracts = tuple(_by_kind(question, asked or question, ranked, best))
         return Selection(extracts, None, signals, found, _both_verdict(question, ranked, extracts))
+
+    def _evidence(self, question: str, context: str, sentences: Sequence[Sentence],
+                  ranked: Ranked, first: int) -> float:
+        """The answering sentence's score; for a follow-up ("What do they get in
+        exchange?"), scored against the follow-up joined to the question it leans on,
+        which is what it asks: its own words alone always look unanswered."""
+        alone = float(ranked.score[first])
+        if not context:
+            return alone
+        joined = self.scorer.score(f"{question} {context}", sentences)
+        return max(alone, float(joined.score[first]))
 
     def ranked_extracts(self, question: str, passages: Sequence[Passage], n: int,
                         context: str = "") -> list[Extract]:

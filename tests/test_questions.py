@@ -10,6 +10,7 @@ from rag.questions import (
     holds_answer_type,
     is_cross_document,
     is_list_question,
+    missing_answer,
     without_scope,
     without_source_descriptor,
 )
@@ -97,3 +98,20 @@ def test_list_questions(question: str, listing: bool) -> None:
 ])
 def test_compared_things(question: str, things: list[str]) -> None:
     assert compared_things(question) == things
+
+
+@pytest.mark.parametrize(("question", "text", "missing"), [
+    ("How many jobs will the ban cost?", "The trade says 1,000 jobs will go.", None),
+    ("How many jobs will the ban cost?", "Some 2,000 bar jobs will go.", None),
+    ("How many Victorians are Catholic?", "Around 26% of Victorians are Catholic.", None),
+    ("How many jobs will the ban cost?", "Jobs would be lost, and fines of £2,500 paid.",
+     "count"),  # a number, but not of jobs
+    ("How many jobs will the ban cost?", "Three hundred jobs will go.", None),
+    ("When was the match played?", "England lost 18-17 to France.", "date"),
+    ("On what date was the match played?", "England lost on 12 February.", None),
+    ("Who sang the song?", "The song was sung in Barbados.", "name"),
+    ("Who sang the song?", "The song was sung by Cliff Richard.", None),
+    ("Why did the firm move?", "It moved for 20 reasons.", None),  # no kind asked for
+])
+def test_missing_answer(question: str, text: str, missing: str | None) -> None:
+    assert missing_answer(question, text) == missing

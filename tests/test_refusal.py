@@ -40,6 +40,17 @@ def test_a_capitalised_never_is_a_title_not_a_negation() -> None:
     assert signals("Who never led the delegation?").negation is True
 
 
+@pytest.mark.parametrize(("question", "reason"), [
+    ("How many delegations did Wendy Sherman lead?", "no count"),  # "2022" counts none
+    ("When did Wendy Sherman lead the delegation?", None),  # 2022
+    ("When were the talks long?", "no date"),
+    ("Who said the talks were long?", None),  # no name: not a reason on its own
+])
+def test_the_kind_of_answer_asked_for_is_missing(question: str, reason: str | None) -> None:
+    extract = CANDIDATES[1] if "talks" in question else CANDIDATES[0]
+    assert refusal_reason(signals(question, extract=extract)) == reason
+
+
 def test_negation_is_matched_by_a_negated_extract() -> None:
     assert refusal_reason(signals("Which talks did not settle anything?",
                                   extract=CANDIDATES[1])) is None

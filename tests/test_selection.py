@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from rag.ranked import Growth, Ranked
+from rag.refusal import DEFAULT_THRESHOLD
 from rag.scoring import Scores
 from rag.selection import Selector, _runner_up
 from rag.types import Passage
@@ -210,3 +211,14 @@ def test_a_verdict_opens_the_reply_and_cites_nothing(selector) -> None:
     draft = draft_from(found)
     assert found.verdict == "No" and draft.text.startswith("No, not both:\n- ")
     assert sorted(s.doc for s in draft.sources) == sorted(docs)
+
+
+def test_a_follow_ups_evidence_is_read_with_the_question_it_leans_on(selector) -> None:
+    text = ("Delta struck a deal with its pilots on Thursday. The deal would see pilots "
+            "accept a 32% pay cut in return for the right to buy 30 million Delta shares.")
+    passages = [Passage("delta.txt", 0, len(text), 1.0, text)]
+    alone = selector.consider("What do they get in exchange?", passages)
+    joined = selector.consider("What do they get in exchange?", passages,
+                               context="What deal did Delta strike with its pilots?")
+    # its own words score far below the threshold; read as what it asks, well above
+    assert alone.signals.best < DEFAULT_THRESHOLD < 0.35 < joined.signals.best
