@@ -187,6 +187,7 @@ def missing_answer(question: str, text: str) -> str | None:
     if counted:
         noun = counted.group("noun").lower()
         stem = noun[:max(4, len(noun) - 2)]
-        if not re.search(_COUNT + re.escape(stem), text, re.IGNORECASE):
+        if not re.search(_COUNT + re.escape(stem), text, re.IGNORECASE) and not (
+                noun == "times" and re.search(r"\b(?:once|twice|thrice)\b", text, re.I)):
             return "count"
     return None

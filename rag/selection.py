@@ -8,8 +8,8 @@ question (rag/questions.py):
 - comparing named things ("X or Y", "both X and Y"): the best extract naming each, and
   for "Are X and Y both…?" a yes or no when the extracts' words settle it;
 - asking for a list ("What punishments…"): the best few sentences scoring near the best;
-- otherwise the best extract; when it names the subject of another retrieved document
-  (its title or file name) that the question does not, the second hop: the best
+- otherwise the best extract; when it or the question names the subject of another
+  retrieved document (its title or file name), the second hop: the best
   sentence of up to two such documents, favouring the question's terms the extract
   lacks, instead of runner-ups; else the best one or two sentences elsewhere that score
   ≥ 0.8 × the best (runner-ups: the blend ranks the answer second or third often,
@@ -234,9 +234,10 @@ def _runner_up(ranked: Ranked, best: Extract) -> list[Extract]:
 
 def _second_hop(question: str, ranked: Ranked, best: Extract) -> list[Extract]:
     """The best sentence of each of up to HOPS other documents whose subject (title or
-    file name) the best extract names and the question does not: the bridge of a two-hop
-    question ("the film shot in Leland" names "Maximum Overdrive", whose own article
-    says who directed it). The bridge's document is the evidence however it scores; its
+    file name) the best extract or the question names: the bridge of a two-hop question
+    ("the film shot in Leland" names "Maximum Overdrive", whose own article says who
+    directed it; "the show "Scaredy Squirrel" was written by who?" asked beside its story
+    editor's article). The bridge's document is the evidence however it scores; its
     sentences are ranked with the question's terms the extract lacks counting as the
     blend's lexical part."""
     asked, quoted = fold(question), fold(best.text)
@@ -247,8 +248,9 @@ def _second_hop(question: str, ranked: Ranked, best: Extract) -> list[Extract]:
         share = len(rest & ranked.terms[i]) / max(1, len(rest))
         return float(ranked.score[i]) + (1 - DENSE_WEIGHT) * share
 
-    bridged = [i for i, s in enumerate(ranked.sentences) if s.doc != best.doc and any(
-        len(subject) > 3 and _says(quoted, subject) and not _says(asked, subject)
+    bridged = [i for i, s in enumerate(ranked.sentences)
+               if s.doc != best.doc and not s.furniture and any(
+        len(subject) > 3 and (_says(quoted, subject) or _says(asked, subject))
         for subject in _subjects(s))]
     found: list[Extract] = []
     while bridged and len(found) < HOPS:

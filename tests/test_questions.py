@@ -112,6 +112,8 @@ def test_compared_things(question: str, things: list[str]) -> None:
     ("Who sang the song?", "The song was sung in Barbados.", "name"),
     ("Who sang the song?", "The song was sung by Cliff Richard.", None),
     ("Why did the firm move?", "It moved for 20 reasons.", None),  # no kind asked for
+    ("How many times was he premier?", "He was premier twice.", None),
+    ("How many times was he premier?", "He was premier in 1887.", "count"),
 ])
 def test_missing_answer(question: str, text: str, missing: str | None) -> None:
     assert missing_answer(question, text) == missing

@@ -114,6 +114,7 @@ HOP_DOCS = {
     "Maximum Overdrive.txt": ("Maximum Overdrive\n\nMaximum Overdrive is a 1986 horror film. "
                               "It was written and directed by Stephen King."),
     "Wilmington.txt": "Wilmington\n\nWilmington is a port city near Leland.",
+    "Ports.txt": "Ports\n\nA port handles ships.",
 }
 
 
@@ -137,11 +138,11 @@ def hop_ranked(question: str, scores: dict[str, float]) -> Ranked:
     ("Who directed the one shot in Leland?",
      {"Movies": 1.0, "Maximum Overdrive is": 0.3, "It was": 0.2},
      "Maximum Overdrive is a 1986 horror film. It was written and directed by Stephen King."),
-    # a document the question names already is no hop
-    ("Who directed Maximum Overdrive, shot in Leland?",
-     {"Movies": 1.0, "Maximum Overdrive is": 0.3}, None),
-    # nor one the extract does not name (Leland is the question's)
-    ("Which port city is near Leland?", {"Wilmington is": 1.0}, None),
+    # the question's own names are searched for too: Leland's article says what was shot
+    ("Which port city is near Leland?", {"Wilmington is": 1.0},
+     "Movies such as Maximum Overdrive have been shot in Leland."),
+    # nor one neither names
+    ("What does a port handle?", {"A port": 1.0}, None),
 ])
 def test_second_hop(question: str, scores: dict[str, float], hop: str | None) -> None:
     from rag.selection import _by_kind, _second_hop
