@@ -23,6 +23,7 @@ from rag.sentences import sentence_spans
 from rag.types import Passage
 
 MAX_SENTENCES = 3
+LIST_ITEMS = 4  # a list's items joining an extract beyond MAX_SENTENCES
 HEADING_START = 3  # a document's first line starts within this many characters (a BOM)
 MAX_GAP = 3  # characters of whitespace between two sentences read as neighbours
 
@@ -139,11 +140,7 @@ def extract_span(sentences: Sequence[Sentence], i: int,
     before = neighbours(sentences, i, -1)
     if before is not None and refers_back(sentences[i].text) and not sentences[i].after_break:
         first = before
-    while last - first + 1 < max_sentences:
-        after = neighbours(sentences, last, 1)
-        if after is None or not _continues_list(sentences, last, after):
-            break
-        last = after
+    last = _list_end(sentences, first, last, max_sentences)
     for step in (1, -1):
         while last - first + 1 < max_sentences:
             j = neighbours(sentences, last if step > 0 else first, step)
@@ -151,4 +148,15 @@ def extract_span(sentences: Sequence[Sentence], i: int,
             if j is None or later.after_break or not wanted(j):
                 break  # a neighbour joins only within its paragraph
             first, last = min(first, j), max(last, j)
-    return first, last
+    return first, _list_end(sentences, first, last, max_sentences)
+
+
+def _list_end(sentences: Sequence[Sentence], first: int, last: int, max_sentences: int) -> int:
+    """The last sentence of the extract once the list it introduces or is in continues
+    (a list's items join beyond `max_sentences`, up to LIST_ITEMS of them)."""
+    while last - first + 1 < max_sentences + LIST_ITEMS:
+        after = neighbours(sentences, last, 1)
+        if after is None or not _continues_list(sentences, last, after):
+            break
+        last = after
+    return last

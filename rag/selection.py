@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 from rag.answerability import Answerability, features
 from rag.embedding import Embedder
-from rag.extracts import Sentence, candidate_sentences
+from rag.extracts import MAX_SENTENCES, Sentence, candidate_sentences
 from rag.lexical import fold, mentions, tokenize
 from rag.questions import (
     answer_type,
@@ -189,6 +189,8 @@ def _by_kind(question: str, asked: str, ranked: Ranked, best: Extract) -> list[E
     hop = _second_hop(question, ranked, best)
     if hop:  # the two hops answer together; a runner-up would only dilute them
         return _distinct([best, *hop])
+    if len(best.sentences) > MAX_SENTENCES:  # a list: long enough, and the answer
+        return [best]
     return _distinct([best, *_runner_up(ranked, best)])
 
 

@@ -223,3 +223,18 @@ def test_a_follow_ups_evidence_is_read_with_the_question_it_leans_on(selector) -
                                context="What deal did Delta strike with its pilots?")
     # its own words score far below the threshold; read as what it asks, well above
     assert alone.signals.best < DEFAULT_THRESHOLD < 0.35 < joined.signals.best
+
+
+def test_a_list_extract_is_quoted_alone() -> None:
+    from rag.extracts import candidate_sentences
+    from rag.lexical import tokenize
+    from rag.selection import _by_kind
+
+    text = ("They give three reasons for staying:\n- it is core\n- it is risky\n"
+            "- it hurts the brand\n\nOther firms moved abroad for costs.")
+    sentences = candidate_sentences([Passage("d.txt", 0, len(text), 1.0, text)])
+    terms = tuple(frozenset(t) for t in tokenize([s.text for s in sentences]))
+    found = Ranked(sentences, Scores(np.array([1.0, 0.5, 0.5, 0.5, 0.95]), terms, frozenset()))
+    best = found.extract(0)
+    assert len(best.sentences) == 4  # the list's items, beyond three sentences
+    assert _by_kind("Why do firms stay?", "Why do firms stay?", found, best) == [best]
