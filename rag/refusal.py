@@ -8,8 +8,9 @@ decides, except that a name the collection lacks always refuses:
   titles of their documents;
 - `negation`: the question is negated ("never", "not", "n't") and the best extract is not;
 - `number`: a number of the question is missing from the best extract;
-- `no date` / `no count`: the question asks "when…" or "how many jobs…" and the best
-  extract holds no date, or no number just before the word for what is counted;
+- `no date` / `no count`: the question asks "when…" or "how many jobs…" and what the
+  reply would quote holds no date, or no number just before the word for what is
+  counted;
 - `low evidence`: the best sentence scores below the threshold.
 Each signal was measured on SQuAD 2.0's 12 articles (4,031 questions, half written to be
 unanswerable with the same names and words); the threshold is chosen by article-level
@@ -77,17 +78,19 @@ class Signals:
 
 def read_signals(question: str, candidates: Sequence[str],
                  candidate_terms: Sequence[frozenset[str]], extract: str, best: float,
-                 known: Callable[[str], bool] | None = None) -> Signals:
+                 known: Callable[[str], bool] | None = None, quoted: str | None = None) -> Signals:
     """The signals for `question`, given the candidate sentences and their stemmed terms,
-    the best extract's text and score, and what the collection knows (if given). A name
-    counts as held when its stemmed words are, or when it is mentioned ("United States"
-    as "U.S.")."""
+    the best extract's text (with its neighbours) and score, what the collection knows
+    (if given), and what the reply would quote (`quoted`, for the kind of answer asked
+    for; the extract when not given). A name counts as held when its stemmed words are,
+    or when it is mentioned ("United States" as "U.S.")."""
     held = frozenset().union(*candidate_terms) if candidate_terms else frozenset()
     uncovered = names_missing(entities(question), held, fold(" ".join(candidates)))
     unknown = tuple(n for n in uncovered if known is not None and not known(n))
     negated = bool(_NEGATION.search(question)) and not _NEGATION.search(extract)
     numbers = tuple(n for n in question_numbers(question) if n not in extract)
-    return Signals(best, unknown, uncovered, negated, numbers, missing_answer(question, extract))
+    return Signals(best, unknown, uncovered, negated, numbers,
+                   missing_answer(question, extract if quoted is None else quoted))
 
 
 def refusal_reason(signals: Signals, threshold: float = DEFAULT_THRESHOLD,

@@ -111,17 +111,18 @@ class Selector:
         # comeback", "Lover Come Back (film).txt"), though its sentences say "he"
         titles = list(dict.fromkeys(t for i in near for t in (
             sentences[i].title, sentences[i].doc.rsplit(".", 1)[0]) if t))
+        extracts = tuple(_by_kind(question, asked or question, ranked, best))
         signals = read_signals(question, [texts[i] for i in near] + titles,
                                [scores.terms[i] for i in near] + self.scorer.terms(titles),
                                window, self._evidence(question, context, sentences, ranked,
-                                                      first), self.known)
+                                                      first), self.known,
+                               " ".join(e.text for e in extracts))
         dense = self.scorer.vectors(texts) @ self.scorer.embedder.embed_query(question)
         found = features(question, texts, scores, dense, first, window, signals)
         # trained on standalone questions: a follow-up ("Which country welcomed it?")
         # looks unanswerable on its own words, so the fixed rule judges it
         if self.answerability is not None and not context:
             signals = replace(signals, doubt=self.answerability.unanswerable(found))
-        extracts = tuple(_by_kind(question, asked or question, ranked, best))
         return Selection(extracts, None, signals, found, _both_verdict(question, ranked, extracts))
 
     def _evidence(self, question: str, context: str, sentences: Sequence[Sentence],

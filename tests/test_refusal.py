@@ -83,3 +83,13 @@ def test_names_the_collection_lacks_are_unknown_not_just_uncovered() -> None:
 ])
 def test_entities(question: str, names: list[str]) -> None:
     assert entities(question) == names
+
+
+def test_the_kind_asked_for_is_read_in_what_the_reply_quotes() -> None:
+    """A date in the neighbour of the quoted sentence does not answer "when"."""
+    question = "When did Wendy Sherman lead the delegation?"
+    terms = [frozenset(t) for t in tokenize(CANDIDATES)]
+    window = " ".join(CANDIDATES)
+    assert read_signals(question, CANDIDATES, terms, window, 0.8).missing is None
+    quoted = read_signals(question, CANDIDATES, terms, window, 0.8, quoted=CANDIDATES[1])
+    assert refusal_reason(quoted) == "no date"
