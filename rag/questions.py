@@ -191,3 +191,12 @@ def missing_answer(question: str, text: str) -> str | None:
                 noun == "times" and re.search(r"\b(?:once|twice|thrice)\b", text, re.I)):
             return "count"
     return None
+
+
+# "Why is the walker glad…?", "How did England lose?": a reason or a manner, not a quantity
+_WHY_OR_HOW = re.compile(r"^\s*(?:why|how(?! (?:many|much|long|old|far|big|large|often|soon)\b))\b",
+                         re.IGNORECASE)
+
+
+def asks_why_or_how(question: str) -> bool:
+    return bool(_WHY_OR_HOW.match(question))

@@ -60,13 +60,18 @@ class Ranked:
         self.growth = growth
         self.order = [int(i) for i in np.argsort(-scores.score, kind="stable")]
 
-    def extract(self, i: int, grow: bool = True, ratio: float | None = None) -> Extract:
+    def extract(self, i: int, grow: bool = True, ratio: float | None = None,
+                onward: bool = False) -> Extract:
         """The extract around sentence `i`; with `grow`, neighbours in its paragraph
-        scoring at least `ratio` × as well join it."""
+        scoring at least `ratio` × as well join it; with `onward`, the sentences after it
+        in its paragraph join however they score (the reason or manner a "why" or "how"
+        question asks for follows the sentence that names it)."""
         floor = (self.growth.neighbour if ratio is None else ratio) * self.score[i]
 
         def wanted(j: int) -> bool:
-            return grow and self.score[j] >= floor and self._chars(i, j) <= self.growth.max_chars
+            if self._chars(i, j) > self.growth.max_chars:
+                return False
+            return (onward and j > i) or (grow and self.score[j] >= floor)
 
         first, last = extract_span(self.sentences, i, wanted)
         return Extract(tuple(self.sentences[first:last + 1]))

@@ -8,7 +8,8 @@ question (rag/questions.py):
 - comparing named things ("X or Y", "both X and Y"): the best extract naming each, and
   for "Are X and Y both…?" a yes or no when the extracts' words settle it;
 - asking for a list ("What punishments…"): the best few sentences scoring near the best;
-- otherwise the best extract; when it or the question names the subject of another
+- otherwise the best extract (for "why" and "how", with the rest of its paragraph
+  after it, which gives the reason); when it or the question names the subject of another
   retrieved document (its title or file name), the second hop: the best
   sentence of up to two such documents, favouring the question's terms the extract
   lacks, instead of runner-ups; else the best one or two sentences elsewhere that score
@@ -33,6 +34,7 @@ from rag.lexical import fold, mentions, tokenize
 from rag.questions import (
     answer_type,
     asks_if_both,
+    asks_why_or_how,
     compared_things,
     holds_answer_type,
     is_cross_document,
@@ -103,7 +105,7 @@ class Selector:
         scores = self.scorer.score(question, sentences, context)
         ranked = Ranked(sentences, scores, self.growth)
         first = _answering(question, ranked)
-        best = ranked.extract(first)
+        best = ranked.extract(first, onward=asks_why_or_how(question))
         texts = [s.text for s in sentences]
         window = ranked.window_text(first)
         near = [i for i, s in enumerate(sentences) if s.rank < SIGNAL_RANKS] or range(len(texts))

@@ -6,6 +6,7 @@ import pytest
 
 from rag.questions import (
     answer_type,
+    asks_why_or_how,
     compared_things,
     holds_answer_type,
     is_cross_document,
@@ -117,3 +118,14 @@ def test_compared_things(question: str, things: list[str]) -> None:
 ])
 def test_missing_answer(question: str, text: str, missing: str | None) -> None:
     assert missing_answer(question, text) == missing
+
+
+@pytest.mark.parametrize(("question", "reason"), [
+    ("Why is the walker glad he refused surgery?", True),
+    ("How did England lose to France?", True),
+    ("How many jobs will go?", False),
+    ("How long was he left without pain relief?", False),
+    ("What did the analysts credit?", False),
+])
+def test_asks_why_or_how(question: str, reason: bool) -> None:
+    assert asks_why_or_how(question) is reason

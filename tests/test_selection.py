@@ -92,6 +92,17 @@ def test_growth(scores: list[float], growth: Growth, quoted: list[int]) -> None:
     assert [found.sentences.index(s) for s in extract.sentences] == quoted
 
 
+@pytest.mark.parametrize(("first", "quoted"), [
+    (0, [0, 1, 2]),  # what follows it in its paragraph, however it scores
+    (1, [0, 1, 2]),  # "She…" with the sentence naming her
+    (3, [3]),  # never across the paragraph break
+])
+def test_onward_growth_for_why_and_how(first: int, quoted: list[int]) -> None:
+    found = ranked([0.1, 0.1, 0.1, 0.1], Growth())
+    extract = found.extract(first, onward=True)
+    assert [found.sentences.index(s) for s in extract.sentences] == quoted
+
+
 @pytest.mark.parametrize(("scores", "runner_up", "count", "second"), [
     ([1.0, 0.1, 0.1, 0.9], 0.85, 1, [3]),  # another paragraph's sentence scoring near joins
     ([1.0, 0.1, 0.1, 0.8], 0.85, 1, []),  # too far below the best
