@@ -71,7 +71,7 @@ def draft_from(selection: Selection) -> Draft:
             cited.append(f"{shown} [{len(sources)}]")
         lines.append(" ".join(cited))
     text = lines[0] if len(lines) == 1 else "\n".join(f"- {line}" for line in lines)
-    if selection.verdict:  # "Yes." / "No, not both:" before the sentences that say so
+    if selection.verdict:  # "Yes, both:" / "No, not both:" before the sentences saying so
         text = f"{VERDICTS[selection.verdict]}\n{text}"
     return Draft(text, sources)
 
