@@ -245,7 +245,7 @@ def _second_hop(question: str, ranked: Ranked, best: Extract) -> list[Extract]:
     editor's article). The bridge's document is the evidence however it scores; its
     sentences are ranked with the question's terms the extract lacks counting as the
     blend's lexical part."""
-    asked, quoted = fold(question), fold(best.text)
+    asked, quoted = _plain(question), _plain(best.text)
     held = frozenset().union(*(ranked.terms[ranked.sentences.index(s)] for s in best.sentences))
     rest = ranked.question_terms - held
 
@@ -266,14 +266,20 @@ def _second_hop(question: str, ranked: Ranked, best: Extract) -> list[Extract]:
 
 
 def _subjects(s: Sentence) -> set[str]:
-    """What a sentence's document is about, folded: its title and file name, without a
-    trailing "(film)" or "(novel)"."""
-    return {re.sub(r"\s*\([^)]*\)$", "", fold(name)).strip()
+    """What a sentence's document is about, as plain words: its title and file name,
+    without a trailing "(film)" or "(novel)" ("Young_ New South Wales.txt" is "young new
+    south wales")."""
+    return {_plain(re.sub(r"\s*\([^)]*\)$", "", name))
             for name in (s.title, s.doc.rsplit(".", 1)[0]) if name}
 
 
-def _says(folded_text: str, phrase: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", folded_text) is not None
+def _plain(text: str) -> str:
+    """Folded words only: file names write "_" for what titles write " ", "," or "'"."""
+    return " ".join(re.findall(r"[^\W_]+", fold(text)))
+
+
+def _says(plain_text: str, phrase: str) -> bool:
+    return f" {phrase} " in f" {plain_text} "
 
 
 def as_passages(extract: Extract, passages: Sequence[Passage]) -> list[Passage]:

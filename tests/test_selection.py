@@ -126,6 +126,8 @@ HOP_DOCS = {
                               "It was written and directed by Stephen King."),
     "Wilmington.txt": "Wilmington\n\nWilmington is a port city near Leland.",
     "Ports.txt": "Ports\n\nA port handles ships.",
+    "Kerry Saxby.txt": "Kerry Saxby\n\nKerry Saxby was born in Young, New South Wales.",
+    "Young_ New South Wales.txt": "At the 2011 census Young had 6,960 people.",
 }
 
 
@@ -154,6 +156,9 @@ def hop_ranked(question: str, scores: dict[str, float]) -> Ranked:
      "Movies such as Maximum Overdrive have been shot in Leland."),
     # nor one neither names
     ("What does a port handle?", {"A port": 1.0}, None),
+    # a file name writes "_" for the title's comma
+    ("What was the population of the town where Kerry Saxby was born?",
+     {"Kerry Saxby was": 1.0}, "At the 2011 census Young had 6,960 people."),
 ])
 def test_second_hop(question: str, scores: dict[str, float], hop: str | None) -> None:
     from rag.selection import _by_kind, _second_hop
