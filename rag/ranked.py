@@ -76,6 +76,12 @@ class Ranked:
         first, last = extract_span(self.sentences, i, wanted)
         return Extract(tuple(self.sentences[first:last + 1]))
 
+    def terms_of(self, extract: Extract) -> frozenset[str]:
+        """The stemmed terms an extract's sentences hold (its sentences are a run of the
+        candidates, as `extract` makes them)."""
+        first = self.sentences.index(extract.sentences[0])
+        return frozenset().union(*self.terms[first:first + len(extract.sentences)])
+
     def _chars(self, i: int, j: int) -> int:
         a, b = sorted((i, j))
         return self.sentences[b].end - self.sentences[a].start

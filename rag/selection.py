@@ -205,13 +205,14 @@ def _both_verdict(question: str, ranked: Ranked, extracts: Sequence[Extract]) ->
     if len(things) < 2 or not asks_if_both(question):
         return None
     wanted = ranked.question_terms - frozenset().union(*tokenize([*things, "both"]))
+    if not wanted:
+        return None
     held = []
     for thing in things:
         extract = next((e for e in extracts if mentions(fold(e.text), thing)), None)
-        if extract is None or not wanted:
+        if extract is None:
             return None
-        held.append(frozenset().union(*(ranked.terms[ranked.sentences.index(s)]
-                                        for s in extract.sentences)))
+        held.append(ranked.terms_of(extract))
     if all(wanted <= h for h in held):
         return "Yes"
     return "No" if any(any(t in h for h in held) and not all(t in h for h in held)
@@ -246,8 +247,7 @@ def _second_hop(question: str, ranked: Ranked, best: Extract) -> list[Extract]:
     sentences are ranked with the question's terms the extract lacks counting as the
     blend's lexical part."""
     asked, quoted = _plain(question), _plain(best.text)
-    held = frozenset().union(*(ranked.terms[ranked.sentences.index(s)] for s in best.sentences))
-    rest = ranked.question_terms - held
+    rest = ranked.question_terms - ranked.terms_of(best)
 
     def hop_score(i: int) -> float:
         share = len(rest & ranked.terms[i]) / max(1, len(rest))
