@@ -126,7 +126,7 @@ def _holds_number(text: str) -> bool:
 
 # "What punishments…", "Which changes…", "List the…": the answer is several things
 _ASKS_FOR_LIST = re.compile(
-    r"^\s*(?:list|name|enumerate)\b|^\s*(?:what|which)\s+(?:(?:are|were)\s+(?:the\s+)?)?"
+    r"^\s*(?:list|enumerate)\b|^\s*(?:what|which)\s+(?:(?:are|were)\s+(?:the\s+)?)?"
     r"(?:(?:main|key|other|different|two|three|several)\s+)?(?:kinds|types|sorts)?\s*(?:of\s+)?"
     r"(?P<noun>[a-z]+s)\b", re.IGNORECASE)
 _NOT_PLURAL_NOUNS = frozenset(
@@ -136,9 +136,13 @@ _NOT_PLURAL_NOUNS = frozenset(
 _JOINED = re.compile(r"^,?\s+(?:or|and|vs\.?|versus)\s+(?:the\s+)?$", re.IGNORECASE)
 
 
+# "Name three rivers…" asks for several; "Name the mother of…" for one
+_NAME_SEVERAL = re.compile(r"^\s*name\s+(?:[\w-]+\s+){0,2}?(?P<noun>[a-z]+s)\b", re.IGNORECASE)
+
+
 def is_list_question(question: str) -> bool:
     """Whether the question asks for several things ("What punishments face…")."""
-    match = _ASKS_FOR_LIST.match(question)
+    match = _ASKS_FOR_LIST.match(question) or _NAME_SEVERAL.match(question)
     if not match:
         return False
     noun = (match.group("noun") or "").lower()
@@ -175,6 +179,10 @@ _COUNT = (r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|elev
           r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|several|many|few)"
           r"\b%?(?:[\s-]+[\w-]+){0,3}?[\s-]+")
 
+# "twice", "a two-time Pro Bowl selection": how many times, in a word
+_TIMES = (r"\b(?:once|twice|thrice|(?:\d+|two|three|four|five|six|seven|eight|nine|ten|"
+          r"eleven|twelve)-times?)\b")
+
 
 def missing_answer(question: str, text: str) -> str | None:
     """The kind of answer the question asks for that `text` lacks: "date" for "when…",
@@ -188,7 +196,7 @@ def missing_answer(question: str, text: str) -> str | None:
         noun = counted.group("noun").lower()
         stem = noun[:max(4, len(noun) - 2)]
         if not re.search(_COUNT + re.escape(stem), text, re.IGNORECASE) and not (
-                noun == "times" and re.search(r"\b(?:once|twice|thrice)\b", text, re.I)):
+                noun == "times" and re.search(_TIMES, text, re.IGNORECASE)):
             return "count"
     return None
 

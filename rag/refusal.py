@@ -4,8 +4,8 @@ The engine refuses when any of these holds (the first found is the reason given)
 rag/answerability.py's model (not the default), the signals are its inputs and it
 decides, except that a name the collection lacks always refuses:
 - `unknown`: a name or number of the question occurs nowhere in the collection;
-- `uncovered`: a name of the question is in none of the candidate sentences nor the
-  titles of their documents;
+- `uncovered`: a name of the question is in none of the candidate sentences (of the
+  five best passages) nor the titles and file names of the retrieved documents;
 - `negation`: the question is negated ("never", "not", "n't") and the best extract is not;
 - `number`: a number of the question is missing from the best extract;
 - `no date` / `no count`: the question asks "when…" or "how many jobs…" and what the

@@ -6,7 +6,8 @@ subject, a list's continuation, neighbours scoring nearly as well). Then, by the
 question (rag/questions.py):
 - about several documents: the best extract of each document that scores near the best;
 - comparing named things ("X or Y", "both X and Y"): the best extract naming each, and
-  for "Are X and Y both…?" a yes or no when the extracts' words settle it;
+  for "Are X and Y both…?" a yes or no when the extracts' words settle it (when the best
+  sentence names them all, nothing is compared and the question is read as any other);
 - asking for a list ("What punishments…"): the best few sentences scoring near the best;
 - otherwise the best extract (for "why" and "how", with the rest of its paragraph
   after it, which gives the reason); when it or the question names the subject of another
@@ -14,7 +15,8 @@ question (rag/questions.py):
   sentence of up to two such documents, favouring the question's terms the extract
   lacks, instead of runner-ups; else the best one or two sentences elsewhere that score
   ≥ 0.8 × the best (runner-ups: the blend ranks the answer second or third often,
-  docs/answers.md).
+  docs/answers.md), and when a runner-up names another document's subject, that
+  document's best sentence instead of the second runner-up.
 The refusal rule (rag/refusal.py) reads the candidates and the best extract first.
 
 Both engines use it: the extractive engine quotes the extracts; the generative engine gets
@@ -48,7 +50,7 @@ from rag.refusal import (
     read_signals,
     refusal_reason,
 )
-from rag.scoring import DENSE_WEIGHT, SentenceScorer
+from rag.scoring import DENSE_WEIGHT, SentenceScorer, term_overlaps
 from rag.types import Passage
 
 NEAR_RATIO = 0.6  # another document's (or thing's) best extract, this close to the best
@@ -110,8 +112,10 @@ class Selector:
         window = ranked.window_text(first)
         near = [i for i, s in enumerate(sentences) if s.rank < SIGNAL_RANKS] or range(len(texts))
         # a document's title and file name say what it is about ("Costin aims for
-        # comeback", "Lover Come Back (film).txt"), though its sentences say "he"
-        titles = list(dict.fromkeys(t for i in near for t in (
+        # comeback", "Lover Come Back (film).txt"), though its sentences say "he"; any
+        # retrieved document's (HotpotQA: 4 of 14 false refusals named a title ranked
+        # below the five best passages)
+        titles = list(dict.fromkeys(t for i in range(len(texts)) for t in (
             sentences[i].title, sentences[i].doc.rsplit(".", 1)[0]) if t))
         extracts = tuple(_by_kind(question, asked or question, ranked, best))
         signals = read_signals(question, [texts[i] for i in near] + titles,
@@ -180,7 +184,10 @@ def _by_kind(question: str, asked: str, ranked: Ranked, best: Extract) -> list[E
     if len(things) >= 2:
         found = [ranked.best_where(lambda s, t=t: mentions(fold(s.text), t), NEAR_RATIO * top)
                  for t in things]
-        return _distinct([best] + [ranked.extract(i, grow=False) for i in found if i is not None])
+        compared = _distinct([best, *(ranked.extract(i, grow=False)
+                                      for i in found if i is not None)])
+        if len(compared) > 1:  # else one sentence names them all: the question goes on
+            return compared
     if is_cross_document(asked):
         docs = dict.fromkeys(ranked.sentences[i].doc for i in ranked.order)
         found = [ranked.best_where(lambda s, d=d: s.doc == d, NEAR_RATIO * top) for d in docs]
@@ -194,7 +201,12 @@ def _by_kind(question: str, asked: str, ranked: Ranked, best: Extract) -> list[E
         return _distinct([best, *hop])
     if len(best.sentences) > MAX_SENTENCES:  # a list: long enough, and the answer
         return [best]
-    return _distinct([best, *_runner_up(ranked, best)])
+    runner_ups = _runner_up(ranked, best)
+    for runner_up in runner_ups:
+        hop = _second_hop(question, ranked, runner_up)
+        if hop:
+            return _distinct([best, runner_up, hop[0]])
+    return _distinct([best, *runner_ups])
 
 
 def _both_verdict(question: str, ranked: Ranked, extracts: Sequence[Extract]) -> str | None:
@@ -247,16 +259,19 @@ def _second_hop(question: str, ranked: Ranked, best: Extract) -> list[Extract]:
     sentences are ranked with the question's terms the extract lacks counting as the
     blend's lexical part."""
     asked, quoted = _plain(question), _plain(best.text)
-    rest = ranked.question_terms - ranked.terms_of(best)
+    # what the extract lacks that some candidate holds, each weighted by its rarity
+    rest = (ranked.question_terms - ranked.terms_of(best)) & frozenset().union(*ranked.terms)
+    supplies = term_overlaps(set(rest), ranked.terms)
 
     def hop_score(i: int) -> float:
-        share = len(rest & ranked.terms[i]) / max(1, len(rest))
-        return float(ranked.score[i]) + (1 - DENSE_WEIGHT) * share
+        return float(ranked.score[i]) + (1 - DENSE_WEIGHT) * float(supplies[i])
 
+    # "Direct action" is not a hop from "Act of War: Direct Action": it is part of its name
+    own = _plain(best.doc.rsplit(".", 1)[0])  # a title can be a whole first sentence
     bridged = [i for i, s in enumerate(ranked.sentences)
                if s.doc != best.doc and not s.furniture and any(
-        len(subject) > 3 and (_says(quoted, subject) or _says(asked, subject))
-        for subject in _subjects(s))]
+        len(subject) > 3 and not _says(own, subject)
+        and (_says(quoted, subject) or _says(asked, subject)) for subject in _subjects(s))]
     found: list[Extract] = []
     while bridged and len(found) < HOPS:
         i = max(bridged, key=hop_score)

@@ -82,6 +82,8 @@ def test_holds_answer_type(question: str, text: str, holds: bool) -> None:
     ("Which changes in Pakistani politics do analysts credit?", True),
     ("What are the main reasons for the delay?", True),
     ("List the officials named.", True),
+    ("Name three rivers of France.", True),
+    ("Name the mother of Edward Stafford.", False),  # one person
     ("What does he want NATO to do?", False),
     ("What is the plan?", False),
     ("Who led the talks?", False),
@@ -115,6 +117,8 @@ def test_compared_things(question: str, things: list[str]) -> None:
     ("Why did the firm move?", "It moved for 20 reasons.", None),  # no kind asked for
     ("How many times was he premier?", "He was premier twice.", None),
     ("How many times was he premier?", "He was premier in 1887.", "count"),
+    ("How many times was he selected?", "He was a two-time Pro Bowl selection.", None),
+    ("How many times was he selected?", "He was a full-time player.", "count"),
 ])
 def test_missing_answer(question: str, text: str, missing: str | None) -> None:
     assert missing_answer(question, text) == missing

@@ -128,6 +128,10 @@ HOP_DOCS = {
     "Ports.txt": "Ports\n\nA port handles ships.",
     "Kerry Saxby.txt": "Kerry Saxby\n\nKerry Saxby was born in Young, New South Wales.",
     "Young_ New South Wales.txt": "At the 2011 census Young had 6,960 people.",
+    "Act of War_ Direct Action.txt": ("Act of War: Direct Action\n\nAct of War: Direct Action "
+                                      "is a game with a story by Dale Brown."),
+    "Direct action.txt": "Direct action\n\nDirect action is a form of protest.",
+    "Dale Brown.txt": "Dale Brown\n\nDale Brown writes aviation thrillers. He lives in Reno.",
 }
 
 
@@ -159,6 +163,10 @@ def hop_ranked(question: str, scores: dict[str, float]) -> Ranked:
     # a file name writes "_" for the title's comma
     ("What was the population of the town where Kerry Saxby was born?",
      {"Kerry Saxby was": 1.0}, "At the 2011 census Young had 6,960 people."),
+    # "Direct action" is part of the best document's own name, not a thing it names
+    ('What genre is the author of the story behind "Act of War: Direct Action" known for?',
+     {"Act of War: Direct Action is": 1.0, "Direct action is": 0.6, "Dale Brown writes": 0.1},
+     "Dale Brown writes aviation thrillers."),
 ])
 def test_second_hop(question: str, scores: dict[str, float], hop: str | None) -> None:
     from rag.selection import _by_kind, _second_hop
@@ -169,6 +177,32 @@ def test_second_hop(question: str, scores: dict[str, float], hop: str | None) ->
     assert [e.text for e in hops] == ([hop] if hop else [])
     if hop:  # with a hop, the reply is the two hops: no runner-ups
         assert [e.text for e in _by_kind(question, question, found, best)] == [best.text, hop]
+
+
+def test_a_runner_up_naming_a_document_brings_its_hop() -> None:
+    """The best sentence names nothing; the runner-up names the town whose article
+    answers: the reply is the best, the runner-up and the town's sentence."""
+    from rag.selection import _by_kind
+
+    question = "What was the population of the town where the walker was born?"
+    found = hop_ranked(question, {"A port": 1.0, "Kerry Saxby was": 0.9})
+    best = found.extract(found.order[0], grow=False)
+    assert [e.text for e in _by_kind(question, question, found, best)] == [
+        "A port handles ships.", "Kerry Saxby was born in Young, New South Wales.",
+        "At the 2011 census Young had 6,960 people."]
+
+
+def test_things_one_sentence_names_together_go_on_to_the_hop() -> None:
+    """"Leland and Wilmington" are joined but not compared: the best sentence names both,
+    so the reply goes on to what it names, as for any question."""
+    from rag.selection import _by_kind
+
+    question = "What was filmed in the town between Leland and Wilmington?"
+    found = hop_ranked(question, {"Wilmington is": 1.0})
+    best = found.extract(found.order[0], grow=False)
+    assert [e.text for e in _by_kind(question, question, found, best)] == [
+        "Wilmington is a port city near Leland.",
+        "Movies such as Maximum Overdrive have been shot in Leland."]
 
 
 def test_a_name_only_the_title_holds_is_covered(selector) -> None:
