@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from rag.answerability import Answerability, features
 from rag.embedding import Embedder
 from rag.extracts import MAX_SENTENCES, Sentence, candidate_sentences
-from rag.lexical import fold, mentions, tokenize
+from rag.lexical import fold, mentions, tokenize, without_accents
 from rag.questions import (
     answer_type,
     asks_if_both,
@@ -252,13 +252,21 @@ def _runner_up(ranked: Ranked, best: Extract) -> list[Extract]:
 
 def _second_hop(question: str, ranked: Ranked, best: Extract) -> list[Extract]:
     """The best sentence of each of up to HOPS other documents whose subject (title or
-    file name) the best extract or the question names: the bridge of a two-hop question
-    ("the film shot in Leland" names "Maximum Overdrive", whose own article says who
-    directed it; "the show "Scaredy Squirrel" was written by who?" asked beside its story
-    editor's article). The bridge's document is the evidence however it scores; its
-    sentences are ranked with the question's terms the extract lacks counting as the
-    blend's lexical part."""
-    asked, quoted = _plain(question), _plain(best.text)
+    file name) the best extract's document or the question names, as a name: the bridge
+    of a two-hop question ("the film shot in Leland" names "Maximum Overdrive", whose own
+    article says who directed it; "the show "Scaredy Squirrel" was written by who?" asked
+    beside its story editor's article). The bridge's document is the evidence however it
+    scores; its sentences are ranked with the question's terms the extract lacks
+    counting as the blend's lexical part."""
+    # the best document's retrieved sentences, not only the extract: "The film is based
+    # on the true story of James Stockdale" two sentences after the one that answers
+    naming = (question, " ".join(s.text for s in ranked.sentences if s.doc == best.doc))
+    own = _plain(best.doc.rsplit(".", 1)[0])  # a title can be a whole first sentence
+    docs = {s.doc: s for s in ranked.sentences if s.doc != best.doc}
+    # "Direct action" is not a hop from "Act of War: Direct Action": it is part of its name
+    bridges = {d for d, s in docs.items() if any(
+        len(subject) > 3 and not _says(own, subject) and any(_names(t, subject) for t in naming)
+        for subject in _subjects(s))}
     # what the extract lacks that some candidate holds, each weighted by its rarity
     rest = (ranked.question_terms - ranked.terms_of(best)) & frozenset().union(*ranked.terms)
     supplies = term_overlaps(set(rest), ranked.terms)
@@ -266,12 +274,7 @@ def _second_hop(question: str, ranked: Ranked, best: Extract) -> list[Extract]:
     def hop_score(i: int) -> float:
         return float(ranked.score[i]) + (1 - DENSE_WEIGHT) * float(supplies[i])
 
-    # "Direct action" is not a hop from "Act of War: Direct Action": it is part of its name
-    own = _plain(best.doc.rsplit(".", 1)[0])  # a title can be a whole first sentence
-    bridged = [i for i, s in enumerate(ranked.sentences)
-               if s.doc != best.doc and not s.furniture and any(
-        len(subject) > 3 and not _says(own, subject)
-        and (_says(quoted, subject) or _says(asked, subject)) for subject in _subjects(s))]
+    bridged = [i for i, s in enumerate(ranked.sentences) if s.doc in bridges and not s.furniture]
     found: list[Extract] = []
     while bridged and len(found) < HOPS:
         i = max(bridged, key=hop_score)
@@ -286,6 +289,15 @@ def _subjects(s: Sentence) -> set[str]:
     south wales")."""
     return {_plain(re.sub(r"\s*\([^)]*\)$", "", name))
             for name in (s.title, s.doc.rsplit(".", 1)[0]) if name}
+
+
+def _names(text: str, subject: str) -> bool:
+    """Whether `text` names `subject` (plain words) as a name, capitalised: "Young, New
+    South Wales" names "young new south wales"; "the report says" does not name
+    "Report.pdf"."""
+    words = r"[\W_]+".join(re.escape(w) for w in subject.split())
+    return any(m.group(0)[0].isupper() for m in re.finditer(
+        rf"(?<![^\W_]){words}(?![^\W_])", without_accents(text), re.IGNORECASE))
 
 
 def _plain(text: str) -> str:

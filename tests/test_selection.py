@@ -132,6 +132,10 @@ HOP_DOCS = {
                                       "is a game with a story by Dale Brown."),
     "Direct action.txt": "Direct action\n\nDirect action is a form of protest.",
     "Dale Brown.txt": "Dale Brown\n\nDale Brown writes aviation thrillers. He lives in Reno.",
+    "In Love and War.txt": ("In Love and War\n\nIn Love and War is a 1987 film starring James "
+                            "Woods. It was shot in Texas. It is based on the story of James "
+                            "Stockdale."),
+    "James Stockdale.txt": "James Stockdale\n\nJames Stockdale was awarded the Medal of Honor.",
 }
 
 
@@ -167,6 +171,9 @@ def hop_ranked(question: str, scores: dict[str, float]) -> Ranked:
     ('What genre is the author of the story behind "Act of War: Direct Action" known for?',
      {"Act of War: Direct Action is": 1.0, "Direct action is": 0.6, "Dale Brown writes": 0.1},
      "Dale Brown writes aviation thrillers."),
+    # the best document names the bridge two sentences after the one that answers
+    ("What medal was the real person behind the 1987 film starring James Woods awarded?",
+     {"In Love and War is": 1.0}, "James Stockdale was awarded the Medal of Honor."),
 ])
 def test_second_hop(question: str, scores: dict[str, float], hop: str | None) -> None:
     from rag.selection import _by_kind, _second_hop
@@ -177,6 +184,19 @@ def test_second_hop(question: str, scores: dict[str, float], hop: str | None) ->
     assert [e.text for e in hops] == ([hop] if hop else [])
     if hop:  # with a hop, the reply is the two hops: no runner-ups
         assert [e.text for e in _by_kind(question, question, found, best)] == [best.text, hop]
+
+
+@pytest.mark.parametrize(("text", "subject", "names"), [
+    ("She was born in Young, New South Wales.", "young new south wales", True),
+    ("He ran Dunkin' Brands.", "dunkin brands", True),
+    ("Ötzi was found in 1991.", "otzi", True),
+    ("The report says costs rose.", "report", False),  # a word, not a name
+    ("Younger voters stayed home.", "young", False),  # part of a word
+])
+def test_names(text: str, subject: str, names: bool) -> None:
+    from rag.selection import _names
+
+    assert _names(text, subject) is names
 
 
 def test_a_runner_up_naming_a_document_brings_its_hop() -> None:
