@@ -9,14 +9,15 @@ question (rag/questions.py):
   for "Are X and Y both…?" a yes or no when the extracts' words settle it (when the best
   sentence names them all, nothing is compared and the question is read as any other);
 - asking for a list ("What punishments…"): the best few sentences scoring near the best;
-- otherwise the best extract (for "why" and "how", with the rest of its paragraph
-  after it, which gives the reason); when it or the question names the subject of another
-  retrieved document (its title or file name), the second hop: the best
-  sentence of up to two such documents, favouring the question's terms the extract
-  lacks, instead of runner-ups; else the best one or two sentences elsewhere that score
-  ≥ 0.8 × the best (runner-ups: the blend ranks the answer second or third often,
-  docs/answers.md), and when a runner-up names another document's subject, that
-  document's best sentence instead of the second runner-up.
+- otherwise the best extract (for "why" and "how", it and each runner-up with the rest
+  of its paragraph after it, which gives the reason or manner); when its document or
+  the question names the subject of another retrieved document (its title or file
+  name, capitalised), the second hop: the best sentence of up to two such documents,
+  favouring the question's terms the extract lacks, instead of runner-ups; else the
+  best one or two sentences elsewhere that score ≥ 0.8 × the best (runner-ups: the
+  blend ranks the answer second or third often, docs/answers.md), and when a runner-up
+  names another document's subject, that document's best sentence instead of the
+  second runner-up.
 The refusal rule (rag/refusal.py) reads the candidates and the best extract first.
 
 Both engines use it: the extractive engine quotes the extracts; the generative engine gets
@@ -201,7 +202,7 @@ def _by_kind(question: str, asked: str, ranked: Ranked, best: Extract) -> list[E
         return _distinct([best, *hop])
     if len(best.sentences) > MAX_SENTENCES:  # a list: long enough, and the answer
         return [best]
-    runner_ups = _runner_up(ranked, best)
+    runner_ups = _runner_up(ranked, best, onward=asks_why_or_how(question))
     for runner_up in runner_ups:
         hop = _second_hop(question, ranked, runner_up)
         if hop:
@@ -231,7 +232,7 @@ def _both_verdict(question: str, ranked: Ranked, extracts: Sequence[Extract]) ->
                        for t in wanted) else None
 
 
-def _runner_up(ranked: Ranked, best: Extract) -> list[Extract]:
+def _runner_up(ranked: Ranked, best: Extract, onward: bool = False) -> list[Extract]:
     """The best sentence outside the best extract and not next to it, when it scores
     `growth.runner_up` × as well as the best: the answer, when the blend ranked it
     second."""
@@ -245,7 +246,7 @@ def _runner_up(ranked: Ranked, best: Extract) -> list[Extract]:
         i = ranked.best_where(lambda s: (s.doc, s.start) not in quoted, floor)
         if i is None:
             break
-        found.append(ranked.extract(i, grow=False))
+        found.append(ranked.extract(i, grow=False, onward=onward))
         quoted.add((ranked.sentences[i].doc, ranked.sentences[i].start))
     return found
 

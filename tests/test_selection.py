@@ -118,6 +118,14 @@ def test_runner_up(scores: list[float], runner_up: float | None, count: int,
     assert [found.sentences.index(s) for e in extra for s in e.sentences] == second
 
 
+def test_a_why_or_how_runner_up_quotes_its_paragraph_on() -> None:
+    """For "why" and "how", a runner-up is the sentence naming the reason or manner and
+    what follows it ("…a treatment called cryotherapy. It cools the body to -160C.")."""
+    found = ranked([0.1, 0.9, 0.1, 1.0], Growth(runner_ups=1))
+    extra = _runner_up(found, found.extract(3), onward=True)
+    assert [found.sentences.index(s) for e in extra for s in e.sentences] == [0, 1, 2]
+
+
 # -- the second hop (pure: given scores) -----------------------------------------------
 
 HOP_DOCS = {
