@@ -184,13 +184,41 @@ _TIMES = (r"\b(?:once|twice|thrice|(?:\d+|two|three|four|five|six|seven|eight|ni
           r"eleven|twelve)-times?)\b")
 
 
+# "What did Vladimir Putin say about…?": what a named person said, so a sentence naming
+# them (or the one after it: "He said…") speaks or quotes
+_ASKS_WHAT_SAID = re.compile(
+    rf"^\s*[Ww]hat (?:did|does|do|has|have|had|will|would) (?P<who>(?:{UPPER}[\w.’'-]*\s+)+)"
+    r"(?:say|tell|think|claim|argue|believe|reckon|warn|suggest|propose|predict|write|"
+    r"announce)\b")
+_SPEECH = re.compile(
+    r"\b(?:said|says|say|told|tells|added|adds|argued|argues|claimed|claims|warned|warns|"
+    r"wrote|writes|stated|states|believes|believed|thinks|thought|suggested|suggests|"
+    r"proposed|proposes|predicted|predicts|announced|asked|insisted|explained|urged|"
+    r"reckons|reckoned|according to)\b|[\"“”]")
+
+
+def _speaks(question: str, text: str) -> bool | None:
+    """For "What did X say…", whether a sentence of `text` (one a line) naming X, or the
+    next line, speaks or quotes; None when the question asks no such thing."""
+    asked = _ASKS_WHAT_SAID.match(question)
+    if not asked:
+        return None
+    surname = re.sub(r"[’']s$", "", asked.group("who").split()[-1])
+    lines = text.split("\n")
+    return any(surname in line and any(_SPEECH.search(x) for x in lines[i:i + 2])
+               for i, line in enumerate(lines))
+
+
 def missing_answer(question: str, text: str) -> str | None:
     """The kind of answer the question asks for that `text` lacks: "date" for "when…",
     "count" for "how many jobs…" (no number just before the word for what is counted),
-    "name" for "who…"; None when it holds one or the question asks for no such kind."""
+    "name" for "who…", "speaker" for "What did Putin say…" (no sentence naming him
+    speaks); None when it holds one or the question asks for no such kind."""
     kind = answer_type(question)
     if kind in ("date", "name") and not holds_answer_type(question, text, kind):
         return kind
+    if _speaks(question, text) is False:
+        return "speaker"
     counted = _HOW_MANY.match(question)
     if counted:
         noun = counted.group("noun").lower()

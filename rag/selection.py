@@ -123,7 +123,7 @@ class Selector:
                                [scores.terms[i] for i in near] + self.scorer.terms(titles),
                                window, self._evidence(question, context, sentences, ranked,
                                                       first), self.known,
-                               " ".join(e.text for e in extracts))
+                               _lines(extracts))
         dense = self.scorer.vectors(texts) @ self.scorer.embedder.embed_query(question)
         found = features(question, texts, scores, dense, first, window, signals)
         # trained on standalone questions: a follow-up ("Which country welcomed it?")
@@ -158,6 +158,12 @@ class Selector:
             if not any(sentences[i] in e.sentences for e in found):
                 found.append(ranked.extract(i))
         return found
+
+
+def _lines(extracts: Sequence[Extract]) -> str:
+    """What the reply quotes, a sentence a line and a blank line between extracts (what
+    follows a sentence in its extract is read with it)."""
+    return "\n\n".join("\n".join(s.text for s in e.sentences) for e in extracts)
 
 
 def _answering(question: str, ranked: Ranked) -> int:

@@ -119,6 +119,14 @@ def test_compared_things(question: str, things: list[str]) -> None:
     ("How many times was he premier?", "He was premier in 1887.", "count"),
     ("How many times was he selected?", "He was a two-time Pro Bowl selection.", None),
     ("How many times was he selected?", "He was a full-time player.", "count"),
+    # what a named person said: a sentence naming them, or the next one, speaks or quotes
+    ("What did Vladimir Putin say about the strike?",
+     "One of his fellow pupils was Vladimir Putin.\n\n\"Hunger strike is a last resort.",
+     "speaker"),  # the quote is another extract's, not his
+    ("What did Vladimir Putin say about the strike?",
+     "Vladimir Putin was asked about it.\nHe said it was sad.", None),
+    ("What does Dusty Hare think went wrong?", "\"Golfers miss too,\" Hare added.", None),
+    ("What does the licensed trade say it will cost?", "It will cost jobs.", None),
 ])
 def test_missing_answer(question: str, text: str, missing: str | None) -> None:
     assert missing_answer(question, text) == missing

@@ -45,6 +45,7 @@ def test_a_capitalised_never_is_a_title_not_a_negation() -> None:
     ("When did Wendy Sherman lead the delegation?", None),  # 2022
     ("When were the talks long?", "no date"),
     ("Who said the talks were long?", None),  # no name: not a reason on its own
+    ("What did Wendy Sherman say about the talks?", "no speaker"),  # she leads, says nothing
 ])
 def test_the_kind_of_answer_asked_for_is_missing(question: str, reason: str | None) -> None:
     extract = CANDIDATES[1] if "talks" in question else CANDIDATES[0]
