@@ -175,13 +175,13 @@ def asks_if_both(question: str) -> bool:
 
 # "How many jobs…": the answer counts them ("1,000 jobs", "20% of Victorians")
 _HOW_MANY = re.compile(r"^\s*how many (?:of the |more |other )?(?P<noun>[a-z]{3,})", re.IGNORECASE)
-_COUNT = (r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+_TWO_TO_TWELVE = "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_COUNT = (rf"\b(?:\d[\d,.]*|one|{_TWO_TO_TWELVE}|"
           r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|several|many|few)"
           r"\b%?(?:[\s-]+[\w-]+){0,3}?[\s-]+")
 
 # "twice", "a two-time Pro Bowl selection": how many times, in a word
-_TIMES = (r"\b(?:once|twice|thrice|(?:\d+|two|three|four|five|six|seven|eight|nine|ten|"
-          r"eleven|twelve)-times?)\b")
+_TIMES = rf"\b(?:once|twice|thrice|(?:\d+|{_TWO_TO_TWELVE})-times?)\b"
 
 
 # "What did Vladimir Putin say about…?": what a named person said, so a sentence naming

@@ -116,8 +116,7 @@ class Selector:
         # comeback", "Lover Come Back (film).txt"), though its sentences say "he"; any
         # retrieved document's (HotpotQA: 4 of 14 false refusals named a title ranked
         # below the five best passages)
-        titles = list(dict.fromkeys(t for i in range(len(texts)) for t in (
-            sentences[i].title, sentences[i].doc.rsplit(".", 1)[0]) if t))
+        titles = list(dict.fromkeys(t for s in sentences for t in _title_and_stem(s)))
         extracts = tuple(_by_kind(question, asked or question, ranked, best))
         signals = read_signals(question, [texts[i] for i in near] + titles,
                                [scores.terms[i] for i in near] + self.scorer.terms(titles),
@@ -274,6 +273,8 @@ def _second_hop(question: str, ranked: Ranked, best: Extract) -> list[Extract]:
     bridges = {d for d, s in docs.items() if any(
         len(subject) > 3 and not _says(own, subject) and any(_names(t, subject) for t in naming)
         for subject in _subjects(s))}
+    if not bridges:
+        return []
     # what the extract lacks that some candidate holds, each weighted by its rarity
     rest = (ranked.question_terms - ranked.terms_of(best)) & frozenset().union(*ranked.terms)
     supplies = term_overlaps(set(rest), ranked.terms)
@@ -294,8 +295,12 @@ def _subjects(s: Sentence) -> set[str]:
     """What a sentence's document is about, as plain words: its title and file name,
     without a trailing "(film)" or "(novel)" ("Young_ New South Wales.txt" is "young new
     south wales")."""
-    return {_plain(re.sub(r"\s*\([^)]*\)$", "", name))
-            for name in (s.title, s.doc.rsplit(".", 1)[0]) if name}
+    return {_plain(re.sub(r"\s*\([^)]*\)$", "", name)) for name in _title_and_stem(s)}
+
+
+def _title_and_stem(s: Sentence) -> list[str]:
+    """A sentence's document's title and file name without its extension, when known."""
+    return [name for name in (s.title, s.doc.rsplit(".", 1)[0]) if name]
 
 
 def _names(text: str, subject: str) -> bool:
