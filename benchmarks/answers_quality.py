@@ -51,16 +51,23 @@ def _items(questions) -> list[dict]:
     return [{"id": q.id, "turns": [q.text]} for q in questions]
 
 
-def citechat_replies(pipeline, items: list[dict], threshold: float | None = None) -> list[dict]:
+def citechat_replies(pipeline, items: list[dict], threshold: float | None = None,
+                     model: bool = False) -> list[dict]:
     """citechat's replies; with `threshold` given, the engine refuses on low evidence
-    below it (0: only on the other signals, to read the score of every question)."""
-    from rag.engines.extractive import ExtractiveEngine
+    below it (0: only on the other signals, to read the score of every question); with
+    `model`, the answerability model refuses too (CITECHAT_REFUSAL_MODEL=true)."""
+    from rag.answerability import load
+    from rag.engines.extractive import DEFAULT_THRESHOLD, ExtractiveEngine
 
-    if threshold is not None:
+    if threshold is not None or model:
         table = pipeline.store.table()
-        pipeline._engine = ExtractiveEngine(pipeline.embedder, threshold,
-                                            known=lambda text: table.lexical.knows(text))
-    return ask_all(pipeline, items, signals=threshold is not None)
+        pipeline._engine = ExtractiveEngine(
+            pipeline.embedder, DEFAULT_THRESHOLD if threshold is None else threshold,
+            known=lambda text: table.lexical.knows(text), answerability=load() if model else None)
+    try:
+        return ask_all(pipeline, items, signals=threshold is not None)
+    finally:
+        pipeline._engine = None  # the settings' engine again
 
 
 def baseline_replies(data: Path, items: list[dict]) -> list[dict]:
@@ -98,6 +105,8 @@ def tutorial_replies(folder: Path, embedder, name: str, items: list[dict]) -> di
 def _systems(name: str, folder: Path, items: list[dict], cv: bool = False) -> dict:
     pipeline = ingested(name, folder)
     found = {"citechat": citechat_replies(pipeline, items, 0.0 if cv else None)}
+    if not cv:  # SQuAD trained the model: its figures there are leave-one-article-out
+        found["citechat_model"] = citechat_replies(pipeline, items, model=True)
     try:
         found["today"] = baseline_replies(pipeline.settings.data_dir, items)
     except subprocess.CalledProcessError as exc:  # an old checkout this machine can't run
@@ -113,7 +122,23 @@ def squad(quick: bool) -> dict:
     result = {name: score.squad(questions, r) for name, r in replies.items()
               if name != "citechat"}
     result["citechat"] = score.squad_cross_validated(questions, replies["citechat"])
+    if not quick:
+        result["citechat_model"] = model_held_out()
     return result
+
+
+def model_held_out() -> dict:
+    """The answerability model's SQuAD figures, each article refused by a model and
+    threshold fitted on the other eleven (benchmarks/train_answerability.py, over the
+    research set: the same retrieval, cached)."""
+    from benchmarks.train_answerability import cross_validated, research_rows
+
+    found = cross_validated(research_rows())
+    found.pop("refused")
+    n_unanswerable, n_answerable = found.pop("n_unanswerable"), found.pop("n_answerable")
+    return {"answer_in_extract": {"share": found["answer_in_extract"], "n": n_answerable},
+            "unanswerable_refused": {"share": found["unanswerable_refused"], "n": n_unanswerable},
+            "false_refusals": {"share": found["false_refusals"], "n": n_answerable}}
 
 
 def hotpot(quick: bool) -> dict:

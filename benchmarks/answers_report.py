@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-SYSTEMS = {"citechat": "**citechat**", "today": "citechat at 98ed127",
+SYSTEMS = {"citechat": "**citechat**",
+           "citechat_model": "citechat with the answerability model (SQuAD: leave-one-article-out)",
+           "today": "citechat at 98ed127",
            "langchain_top_chunk": "LangChain tutorial (top chunk)",
            "langchain_best_sentence": "LangChain tutorial (best sentence of top 4)"}
 

@@ -474,11 +474,12 @@ def _refusals(refusals: dict) -> list[str]:
              "question, not whether it answers it. Every threshold trades one for the other: "
              f"refusing half of them (threshold {half['threshold']}) would also refuse "
              f"{half['false_refusals']:.0%} of the answerable ones. So the default stays low "
-             "and citechat's refusals come from its entity check (a name or number the "
-             "collection never mentions), which dev.jsonl's unanswerable questions exercise "
-             "and SQuAD's do not. What would fix it: an answerability model (a "
-             "SQuAD 2.0-trained reader or an NLI model scoring the best sentence against the "
-             "question), or the generative engine, which refuses by instruction.", ""]
+             "and most of citechat's refusals come from its signals (a name or number no "
+             "candidate holds, a negation, a date or count the reply lacks). The "
+             "answerability model trained on SQuAD (`CITECHAT_REFUSAL_MODEL=true`, section 11 "
+             "and docs/answers.md) refuses more of them on held-out articles, and is off by "
+             "default because it also refuses reader questions the fixed rule answers; the "
+             "generative engine refuses by instruction.", ""]
     return rows
 
 

@@ -7,11 +7,13 @@ question's terms and names the best sentence and its window hold, the signals of
 rag/refusal.py, whether any strong candidate holds the kind of answer asked for);
 `Answerability` turns them into the probability that the documents don't say, with
 weights from rag/models/answerability.json (its model card: rag/models/answerability.md;
-`make train` rebuilds it, benchmarks/train_answerability.py). Under leave-one-article-out
-cross-validation on SQuAD it refuses more unanswerable questions than the fixed rule at
-the same false refusals, but on news questions (natural-dev, the seeds) it refuses
-answerable ones the fixed rule answers, so the engine does not use it by default
-(`Selector(answerability=load())` does; docs/answers.md).
+`make train` rebuilds it, benchmarks/train_answerability.py). It refuses beside the
+fixed rule, never instead of it, and only standalone factual questions one document
+answers (rag/selection.py `_model_judges`). Under leave-one-article-out cross-validation
+on SQuAD it adds refusals at fewer false refusals than a higher score threshold, but
+news questions score lower than SQuAD's, and it refuses some the fixed rule answers
+(the seeds' "Who represented the United States…?"), so it is a setting
+(`CITECHAT_REFUSAL_MODEL=true`), off by default (docs/answers.md).
 
 Pure arithmetic over numbers; it does not choose the answer (rag/selection.py).
 """

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     temperature: float = Field(0.0, ge=0, le=2)
     max_file_mb: float = Field(50.0, gt=0)
     refusal_threshold: float | None = None
+    refusal_model: bool = False  # the answerability model also refuses (docs/answers.md)
     shared_chats: bool = False  # the app: one chat list for every visitor, not one each
     drop_unsupported: bool = False  # remove answer sentences their citations don't support
     # `citechat serve` / `citechat mcp --http`; without keys only a loopback host is allowed

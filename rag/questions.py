@@ -236,3 +236,16 @@ _WHY_OR_HOW = re.compile(r"^\s*(?:why|how(?! (?:many|much|long|old|far|big|large
 
 def asks_why_or_how(question: str) -> bool:
     return bool(_WHY_OR_HOW.match(question))
+
+
+# "…, what happened once he was freed?", "What did McLetchie want to know…?": an event or
+# an intention told in prose, like a reason or a manner
+_WHAT_HAPPENED = re.compile(
+    r"(?:^|,)\s*what (?:happened|(?:did|does|do|will) (?:\S+\s+){1,3}?(?:want|do|mean))\b",
+    re.IGNORECASE)
+
+
+def asks_for_account(question: str) -> bool:
+    """Whether the question asks for an account (why, how, what happened, what someone
+    wanted or did) rather than a fact one phrase can give."""
+    return asks_why_or_how(question) or bool(_WHAT_HAPPENED.search(question))

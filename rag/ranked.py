@@ -38,6 +38,7 @@ class Extract:
     """Contiguous sentences of one document, quoted together."""
 
     sentences: tuple[Sentence, ...]
+    bridged: bool = False  # reached over a second hop: a document the answer's names
 
     @property
     def doc(self) -> str:

@@ -1,8 +1,8 @@
 """When to say "The documents don't say.": signals read off the candidates, and the rule.
 
 The engine refuses when any of these holds (the first found is the reason given); with
-rag/answerability.py's model (not the default), the signals are its inputs and it
-decides, except that a name the collection lacks always refuses:
+rag/answerability.py's model (`CITECHAT_REFUSAL_MODEL=true`, not the default), it also
+refuses ("unlikely") when the model doubts a question it judges:
 - `unknown`: a name or number of the question occurs nowhere in the collection;
 - `uncovered`: a name of the question is in none of the candidate sentences (of the
   five best passages) nor the titles and file names of the retrieved documents;
@@ -98,17 +98,19 @@ def read_signals(question: str, candidates: Sequence[str],
 
 def refusal_reason(signals: Signals, threshold: float = DEFAULT_THRESHOLD,
                    doubt_threshold: float | None = None) -> str | None:
-    """Why to refuse, or None to answer. With a model's `doubt` and its threshold, the
-    model decides (a name the collection lacks still refuses), named by the first
-    signal that holds."""
+    """Why to refuse, or None to answer: the first signal that holds, else low evidence,
+    else, with a model's `doubt` and its threshold, "unlikely" when the model doubts."""
     if signals.unknown:
         return f"unknown: {signals.unknown[0]}"
     found = _first_signal(signals)
-    if signals.best < threshold:
-        return found or "low evidence"
-    if signals.doubt is None or doubt_threshold is None:
+    if found:
         return found
-    return (found or "unlikely") if signals.doubt > doubt_threshold else None
+    if signals.best < threshold:
+        return "low evidence"
+    if signals.doubt is not None and doubt_threshold is not None \
+            and signals.doubt > doubt_threshold:
+        return "unlikely"
+    return None
 
 
 def _first_signal(signals: Signals) -> str | None:

@@ -16,7 +16,8 @@ pytest.importorskip("sklearn")
     (Signals(0.6, doubt=0.2), None),
     (Signals(0.6, doubt=0.9), "unlikely"),
     (Signals(0.6, uncovered=("Macron",), doubt=0.9), "uncovered: Macron"),
-    (Signals(0.6, uncovered=("Macron",), doubt=0.1), None),  # the model decides
+    # the fixed rule refuses whatever the model says; the model only adds refusals
+    (Signals(0.6, uncovered=("Macron",), doubt=0.1), "uncovered: Macron"),
     (Signals(0.6, unknown=("Macron",), uncovered=("Macron",), doubt=0.1), "unknown: Macron"),
     (Signals(0.1, doubt=0.1), "low evidence"),  # below the score floor whatever the model
     (Signals(0.6, negation=True), "negation"),  # no model: the fixed rule
@@ -90,3 +91,28 @@ def test_a_selector_reads_the_model_only_when_given_one(embedder) -> None:
     follow_up = Selector(embedder, answerability=load(MODEL)).select(
         "Where were they held?", passages, context="Who led the U.S. delegation?")
     assert follow_up.signals.doubt is None  # follow-ups keep the fixed rule
+
+
+def test_the_threshold_counts_what_the_fixed_rule_refuses_and_skips_what_it_alone_judges(
+        ) -> None:
+    from benchmarks.train_answerability import threshold_for
+
+    doubt = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    answerable = np.ones(10, bool)
+    assert threshold_for(doubt, answerable, 0.2) == 0.7  # refuses 0.9 and 0.8
+    ruled = np.zeros(10, bool)
+    ruled[9] = True  # the rule already refuses one: the model may refuse one more
+    assert threshold_for(doubt, answerable, 0.2, ruled) == 0.8
+    judged = np.ones(10, bool)
+    judged[0] = False  # the model never reads the most doubtful one
+    assert threshold_for(doubt, answerable, 0.2, ruled, judged) == 0.7
+    assert threshold_for(doubt, answerable, 0.0, ruled) == 1.0  # the rule spent the cap
+
+
+def test_the_setting_gives_the_engine_the_model(embedder) -> None:
+    from rag.config import Settings
+    from rag.engines import build_engine
+
+    assert build_engine(Settings(), embedder).selector.answerability is None
+    engine = build_engine(Settings(refusal_model=True), embedder)
+    assert engine.selector.answerability == load(MODEL)

@@ -6,6 +6,7 @@ import pytest
 
 from rag.questions import (
     answer_type,
+    asks_for_account,
     asks_why_or_how,
     compared_things,
     holds_answer_type,
@@ -141,3 +142,16 @@ def test_missing_answer(question: str, text: str, missing: str | None) -> None:
 ])
 def test_asks_why_or_how(question: str, reason: bool) -> None:
     assert asks_why_or_how(question) is reason
+
+
+@pytest.mark.parametrize(("question", "account"), [
+    ("Why is the walker glad he refused surgery?", True),
+    ("In the story about the ex-spy, what happened once he was freed in 1992?", True),
+    ("What did David McLetchie want to know about jails?", True),
+    ("What did the Normans do in Italy?", True),
+    ("What did the Normans call their duchy?", False),  # a name: a fact one phrase gives
+    ("What's the budget for the Rings musical?", False),
+    ("How many jobs will go?", False),
+])
+def test_asks_for_account(question: str, account: bool) -> None:
+    assert asks_for_account(question) is account

@@ -3,6 +3,8 @@ compared, list items, or a refusal."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -192,6 +194,25 @@ def test_second_hop(question: str, scores: dict[str, float], hop: str | None) ->
     assert [e.text for e in hops] == ([hop] if hop else [])
     if hop:  # with a hop, the reply is the two hops: no runner-ups
         assert [e.text for e in _by_kind(question, question, found, best)] == [best.text, hop]
+    assert [e.bridged for e in hops] == [True] * len(hops)
+
+
+@pytest.mark.parametrize(("question", "context", "bridged", "judged"), [
+    ("Who led the U.S. delegation?", "", False, True),
+    ("Where were they held?", "Who led the U.S. delegation?", False, False),  # a follow-up
+    ("Why did the talks fail?", "", False, False),  # an account
+    ("Which band formed first, The Exies or Circus Diablo?", "", False, False),  # compares
+    ("Who directed the one shot in Leland?", "", True, False),  # over a second hop
+])
+def test_which_questions_the_answerability_model_judges(question: str, context: str,
+                                                        bridged: bool, judged: bool) -> None:
+    from rag.selection import _model_judges
+
+    found = hop_ranked(question, {"Movies": 1.0})
+    extracts = [found.extract(found.order[0], grow=False)]
+    if bridged:
+        extracts.append(replace(found.extract(found.order[1], grow=False), bridged=True))
+    assert _model_judges(question, context, extracts) is judged
 
 
 @pytest.mark.parametrize(("text", "subject", "names"), [

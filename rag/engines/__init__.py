@@ -16,16 +16,18 @@ def build_engine(settings: Settings, embedder: Embedder,
                  known: Callable[[str], bool] | None = None) -> Engine:
     """The engine the settings name; `known` tells the extractive engine which terms
     the collection contains."""
+    from rag.answerability import load
     from rag.refusal import DEFAULT_THRESHOLD
 
     threshold = settings.refusal_threshold
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    model = load() if settings.refusal_model else None
     if settings.engine == "openai":
         from rag.engines.llm import LLMEngine, build_chat_model, where
         from rag.selection import Selector
 
         return LLMEngine(build_chat_model(settings), where(settings),
-                         selector=Selector(embedder, known, threshold))
+                         selector=Selector(embedder, known, threshold, model))
     from rag.engines.extractive import ExtractiveEngine
 
-    return ExtractiveEngine(embedder, threshold, known=known)
+    return ExtractiveEngine(embedder, threshold, known=known, answerability=model)

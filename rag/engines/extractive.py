@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from rag.answerability import Answerability
 from rag.embedding import Embedder
 from rag.engines.base import REFUSAL, Draft, TokenSink
 from rag.lexical import tokenize
@@ -80,9 +81,10 @@ class ExtractiveEngine:
     name = "extractive"
 
     def __init__(self, embedder: Embedder, threshold: float = DEFAULT_THRESHOLD,
-                 known: KnownTerms | None = None) -> None:
+                 known: KnownTerms | None = None,
+                 answerability: Answerability | None = None) -> None:
         self.embedder = embedder
-        self.selector = Selector(embedder, known, threshold)
+        self.selector = Selector(embedder, known, threshold, answerability)
 
     # -- follow-ups ------------------------------------------------------------------
 
