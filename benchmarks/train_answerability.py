@@ -2,7 +2,9 @@
 
 Reads the cached research set (benchmarks/answers_research.py: every question's retrieved
 passages and vectors), computes each question's features with the engine's own code, and
-fits a standardised logistic regression (scikit-learn) on "unanswerable". Everything it
+fits a standardised logistic regression (scikit-learn) on "unanswerable". The engine
+refuses with the fixed rule first and the model after it, so each threshold counts the
+fixed rule's false refusals and reads only the questions the model judges. Everything it
 reports is leave-one-article-out: each article's questions are scored by a model fitted
 on the other eleven, whose refusal threshold was chosen on those eleven's own
 out-of-article scores (the highest share of answerable questions refused kept within
@@ -51,7 +53,7 @@ def threshold_for(doubt: np.ndarray, answerable: np.ndarray, cap: float,
                   ruled: np.ndarray | None = None, judged: np.ndarray | None = None) -> float:
     """The lowest threshold refusing at most `cap` of the answerable questions, counting
     those the fixed rule refuses anyway (`ruled`) and leaving out those the model does
-    not judge (`judged` False: accounts, "why…", "what happened…")."""
+    not judge (`judged` False: follow-ups, accounts, hops and comparisons)."""
     ruled = np.zeros(len(doubt), bool) if ruled is None else ruled
     judged = np.ones(len(doubt), bool) if judged is None else judged
     allowed = int(np.floor(cap * answerable.sum())) - int((ruled & answerable).sum())

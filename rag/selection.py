@@ -72,7 +72,7 @@ class Selection:
     signals: Signals | None = None
     features: dict[str, float] | None = None  # what the answerability model reads
     verdict: str | None = None  # "Yes" or "No" to "Are X and Y both…?", when the words say
-    judged: bool = False  # the answerability model read it (_model_judges)
+    judged: bool = False  # of the kind the answerability model judges (_model_judges)
 
 
 class Selector:
